@@ -1,0 +1,4 @@
+pub mod chart;
+pub mod html;
+pub mod markdown;
+pub mod view;
