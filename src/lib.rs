@@ -3,11 +3,160 @@
 //! The pipeline, one module per stage: [`discover`] walks ROOT, [`load`] turns
 //! candidates into normalized [`model::Run`]s, [`analyze`] summarizes them,
 //! [`render`] makes pages, charts and markdown in memory, and [`output`] writes
-//! the site atomically.
+//! the site atomically. [`build`] is that pipeline in a page.
 
 pub mod analyze;
+pub mod cli;
 pub mod discover;
 pub mod load;
 pub mod model;
 pub mod output;
 pub mod render;
+
+use analyze::Analyzed;
+use anyhow::{bail, Context, Result};
+use model::{Problem, Run, Severity};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+/// What to build, from the command line.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The experiments folder.
+    pub root: PathBuf,
+    /// Where the site goes; `None` reads and analyzes only (`runboard check`).
+    pub out: Option<PathBuf>,
+    /// Worker threads; `None` uses every core.
+    pub jobs: Option<usize>,
+    /// Site title.
+    pub title: String,
+    /// Folder of templates that replace the built-in ones by name.
+    pub templates: Option<PathBuf>,
+}
+
+/// What a build did, for the summary line and the exit code.
+#[derive(Debug)]
+pub struct BuildReport {
+    /// Every run, analyzed, in index order.
+    pub runs: Vec<Analyzed>,
+    /// Things under ROOT deliberately not read (symlinks out of ROOT, unreadable entries).
+    pub skipped: Vec<String>,
+}
+
+impl BuildReport {
+    /// Runs with at least one problem.
+    pub fn runs_with_problems(&self) -> usize {
+        self.runs.iter().filter(|a| !a.run.problems.is_empty()).count()
+    }
+
+    /// True when any run has an error-level problem (`--strict` fails on it).
+    pub fn has_errors(&self) -> bool {
+        self.runs.iter().any(|a| a.run.problems.iter().any(|p| p.severity == Severity::Error))
+    }
+
+    /// Every problem with the run it belongs to, in order.
+    pub fn problems(&self) -> impl Iterator<Item = (&Run, &Problem)> {
+        self.runs.iter().flat_map(|a| a.run.problems.iter().map(move |p| (&a.run, p)))
+    }
+}
+
+/// Read, analyze and (when `opts.out` is set) write the site. Fatal errors
+/// only for the build as a whole; everything wrong with a run is on the run.
+pub fn build(opts: &Options) -> Result<BuildReport> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(jobs) = opts.jobs {
+        pool = pool.num_threads(jobs.max(1));
+    }
+    let pool = pool.build().context("cannot start worker threads")?;
+    pool.install(|| build_in_pool(opts))
+}
+
+fn build_in_pool(opts: &Options) -> Result<BuildReport> {
+    let out = match &opts.out {
+        Some(out) => Some(check_out_path(opts, out)?),
+        None => None,
+    };
+    // Templates are checked before any reading so a bad one fails fast.
+    let theme = render::html::Theme::load(opts.templates.as_deref())?;
+    let tree = discover::walk(&opts.root, out.as_deref())?;
+    let candidates = load::find_candidates(&tree);
+    let runs: Vec<Run> = candidates.par_iter().flat_map_iter(|c| load::read(&tree, c)).collect();
+    let runs = assign_ids(runs);
+    let analyzed: Vec<Analyzed> = runs.into_par_iter().map(analyze::analyze).collect();
+    if let Some(out) = &out {
+        let staging = output::Staging::new(out)?;
+        render::write_site(&theme, &opts.title, &analyzed, &tree.root, &staging)?;
+        staging.commit()?;
+    }
+    Ok(BuildReport { runs: analyzed, skipped: tree.skipped })
+}
+
+/// The output folder may sit inside ROOT (it is skipped), but must never be
+/// ROOT or contain it: replacing it would delete the experiments.
+fn check_out_path(opts: &Options, out: &std::path::Path) -> Result<PathBuf> {
+    let out_abs = discover::absolute(out).with_context(|| format!("cannot resolve output path {}", out.display()))?;
+    if let Ok(root) = opts.root.canonicalize() {
+        if root.starts_with(&out_abs) {
+            bail!("output folder {} would contain ROOT {}; choose another --out", out.display(), opts.root.display());
+        }
+    }
+    Ok(out_abs)
+}
+
+/// Give every run a unique id: the slug of its path, suffixed on a clash.
+fn assign_ids(mut runs: Vec<Run>) -> Vec<Run> {
+    let mut seen = BTreeSet::new();
+    for run in &mut runs {
+        let base = if run.id.is_empty() { slug(&run.path) } else { slug(&run.id) };
+        let mut id = base.clone();
+        let mut n = 2;
+        while !seen.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        run.id = id;
+    }
+    runs
+}
+
+/// Lower-case ASCII letters, digits and single dashes; `run` when nothing is left.
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if c == '.' && out.chars().last().is_some_and(|l| l.is_ascii_digit()) {
+            out.push('.');
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches(['-', '.']).to_string();
+    if out.is_empty() {
+        "run".to_string()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_url_safe_and_readable() {
+        assert_eq!(slug("lr-sweep/lr-1e-4"), "lr-sweep-lr-1e-4");
+        assert_eq!(slug("successful/2026-03-02_tinyllama-base"), "successful-2026-03-02-tinyllama-base");
+        assert_eq!(slug("<script>alert(1)</script>"), "script-alert-1-script");
+        assert_eq!(slug("../.."), "run");
+        assert_eq!(slug("lr 0.5"), "lr-0.5");
+    }
+
+    #[test]
+    fn clashing_ids_get_suffixes() {
+        let runs = vec![Run::new("a b", "", "x"), Run::new("a-b", "", "x"), Run::new("a_b", "", "x")];
+        let ids: Vec<String> = assign_ids(runs).into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec!["a-b", "a-b-2", "a-b-3"]);
+    }
+}

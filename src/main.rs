@@ -1,1 +1,81 @@
-fn main() {}
+//! The `runboard` binary: parse the command line, run, report, exit.
+//!
+//! Exit codes: 0 the site was written (or `check` finished), whatever the runs'
+//! problems; 1 a fatal error (missing ROOT, unwritable output, bad template);
+//! 2 with `--strict` when any run has an error-level problem.
+
+use clap::Parser;
+use runboard::cli::{Cli, Command, CommonArgs};
+use runboard::{build, BuildReport, Options};
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let started = Instant::now();
+    let (common, opts) = match &cli.command {
+        Command::Build(args) => (
+            &args.common,
+            Options {
+                root: args.common.root.clone(),
+                out: Some(args.out.clone()),
+                jobs: args.common.jobs,
+                title: args.title.clone(),
+                templates: args.templates.clone(),
+            },
+        ),
+        Command::Check(common) => (
+            common,
+            Options {
+                root: common.root.clone(),
+                out: None,
+                jobs: common.jobs,
+                title: String::new(),
+                templates: None,
+            },
+        ),
+    };
+    match build(&opts) {
+        Ok(report) => {
+            if !common.quiet {
+                print_report(&report, &opts, started);
+            }
+            exit_code(&report, common)
+        }
+        Err(err) => {
+            eprintln!("runboard: error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print_report(report: &BuildReport, opts: &Options, started: Instant) {
+    for skipped in &report.skipped {
+        eprintln!("runboard: skipped {skipped}");
+    }
+    for (_, problem) in report.problems() {
+        eprintln!("{problem}");
+    }
+    if report.runs.is_empty() {
+        eprintln!("warning: no runs found under {}", opts.root.display());
+    }
+    let n = report.runs.len();
+    let with_problems = report.runs_with_problems();
+    let seconds = started.elapsed().as_secs_f64();
+    let runs = if n == 1 { "run" } else { "runs" };
+    match &opts.out {
+        Some(out) => eprintln!(
+            "Built {n} {runs} ({with_problems} with problems) into {}/ in {seconds:.1}s",
+            out.display().to_string().trim_end_matches('/')
+        ),
+        None => eprintln!("Checked {n} {runs} ({with_problems} with problems) in {seconds:.1}s"),
+    }
+}
+
+fn exit_code(report: &BuildReport, common: &CommonArgs) -> ExitCode {
+    if common.strict && report.has_errors() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

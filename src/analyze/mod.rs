@@ -1,1 +1,41 @@
+//! From a normalized run to what reports say about it: per-series summaries,
+//! the headline losses, and diagnostics (filled in by later analyses).
+
 pub mod summary;
+
+use crate::model::{Run, Severity};
+use serde::Serialize;
+pub use summary::{Headline, SeriesSummary};
+
+/// A run with everything computed about it; what renderers consume.
+#[derive(Debug, Clone)]
+pub struct Analyzed {
+    /// The normalized run.
+    pub run: Run,
+    /// One summary per series, in the same order as `run.metrics`.
+    pub summaries: Vec<SeriesSummary>,
+    /// The main train/val loss numbers.
+    pub headline: Headline,
+    /// Findings about the run's health.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A finding about a run (overfitting, divergence, ...).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Diagnostic {
+    /// Stable machine name, e.g. `overfitting`.
+    pub code: String,
+    /// How much it matters.
+    pub severity: Severity,
+    /// What was found, with the numbers.
+    pub message: String,
+    /// The step involved, when there is one.
+    pub step: Option<u64>,
+}
+
+/// Compute summaries and headline for one run.
+pub fn analyze(run: Run) -> Analyzed {
+    let summaries: Vec<SeriesSummary> = run.metrics.iter().map(summary::summarize).collect();
+    let headline = summary::headline(&summaries);
+    Analyzed { run, summaries, headline, diagnostics: Vec::new() }
+}

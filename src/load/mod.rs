@@ -1,4 +1,320 @@
-//! The table of formats: each says whether a candidate folder is its own, and reads it.
+//! The table of formats: each says which folders are its runs, and reads them.
+//!
+//! Detection is by content, not by path: a format looks at a folder's file
+//! names and sniffs the head of a candidate file (a Keras CSV called
+//! `training.log` is not a captured trainer log). Reading is split in two: this
+//! module does the IO (bytes to text, with problems for unreadable files) and
+//! the format's pure parser turns text into runs, so parsers are tested on
+//! strings. A claim names the files of one run; a format's `read` returns a
+//! `Vec<Run>` because one file may hold several runs.
+
 pub mod config;
 pub mod metrics_jsonl;
 pub mod training_log;
+
+use crate::discover::{FileEntry, Folder, Tree};
+use crate::model::{Artifact, ArtifactKind, Problem, Run};
+use std::io::Read;
+
+/// Files larger than this are not read into memory (a problem says so).
+const MAX_TEXT_BYTES: u64 = 1 << 30;
+/// How much of a file detection looks at.
+const SNIFF_BYTES: usize = 8 * 1024;
+
+/// A reader for one on-disk format.
+pub struct Format {
+    /// Name stored in `Run::format`.
+    pub name: &'static str,
+    /// The files of this folder that make up a run of this format, in reading order; empty if none.
+    claim: fn(&Folder, &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry>,
+    /// Turn the run's texts into runs (a pure function of its inputs).
+    read: fn(Run, &[SourceText]) -> Vec<Run>,
+}
+
+/// Every format, most specific first: the first format that claims a folder owns it.
+pub static FORMATS: &[Format] = &[
+    Format { name: "metrics_jsonl", claim: claim_metrics_jsonl, read: read_metrics_jsonl_run },
+    Format { name: "training_log", claim: claim_training_log, read: read_training_log_run },
+];
+
+/// A folder (or later, a file) that a format says holds runs.
+#[derive(Clone)]
+pub struct Candidate {
+    /// The format that claimed it.
+    pub format: &'static Format,
+    /// The run folder relative to ROOT (`""` for ROOT itself).
+    pub dir: String,
+    /// The files to read, in order.
+    pub files: Vec<FileEntry>,
+}
+
+impl std::fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Candidate({}, {:?})", self.format.name, self.dir)
+    }
+}
+
+/// One file's text, as a parser gets it.
+pub struct SourceText {
+    /// Path relative to ROOT.
+    pub rel: String,
+    /// File name.
+    pub name: String,
+    /// Its content (invalid UTF-8 replaced).
+    pub text: String,
+}
+
+/// Decide which folders are runs. Folders below a run that look like model or
+/// checkpoint folders belong to that run and are never runs of their own.
+pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
+    let sniff = |f: &FileEntry| read_head(f);
+    let mut out: Vec<Candidate> = Vec::new();
+    for (dir, folder) in &tree.dirs {
+        if inside_artifact_of_run(dir, &out) {
+            continue;
+        }
+        for format in FORMATS {
+            let files = (format.claim)(folder, &sniff);
+            if !files.is_empty() {
+                out.push(Candidate { format, dir: dir.clone(), files });
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// True when `dir` lies under a model/checkpoint folder of an already claimed run.
+fn inside_artifact_of_run(dir: &str, runs: &[Candidate]) -> bool {
+    runs.iter().any(|c| {
+        let rest = if c.dir.is_empty() { Some(dir) } else { dir.strip_prefix(&format!("{}/", c.dir)) };
+        rest.and_then(|r| r.split('/').next()).is_some_and(|first| artifact_kind_of_folder(first).is_some())
+    })
+}
+
+/// Read one candidate into its runs. Never fails: IO trouble becomes problems.
+pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
+    let group = candidate.dir.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    let mut base = Run::new(&candidate.dir, group, candidate.format.name);
+    if candidate.dir.is_empty() {
+        base.name = tree.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    }
+    if let Some((date, rest)) = split_dated_name(&base.name) {
+        base.date = Some(date);
+        base.name = rest;
+    }
+    let mut texts = Vec::new();
+    for file in &candidate.files {
+        base.sources.push(file.rel.clone());
+        match read_text(file) {
+            Ok((text, warning)) => {
+                base.problems.extend(warning);
+                texts.push(SourceText { rel: file.rel.clone(), name: file.name.clone(), text });
+            }
+            Err(problem) => base.problems.push(problem),
+        }
+    }
+    if let Some(folder) = tree.folder(&candidate.dir) {
+        base.artifacts = folder_artifacts(tree, &candidate.dir, folder);
+    }
+    let mut runs = (candidate.format.read)(base, &texts);
+    for run in &mut runs {
+        if let Some(name) = config::run_name_from_params(&run.params) {
+            if !name.trim().is_empty() {
+                run.name = name;
+            }
+        }
+        run.finish_metrics();
+    }
+    runs
+}
+
+/// Images, model folders and checkpoint folders directly in a run folder.
+fn folder_artifacts(tree: &Tree, dir: &str, folder: &Folder) -> Vec<Artifact> {
+    let mut out = Vec::new();
+    for f in &folder.files {
+        if is_image(&f.name) {
+            out.push(Artifact { kind: ArtifactKind::Image, path: f.rel.clone(), bytes: f.size, files: 1 });
+        }
+    }
+    for sub in &folder.subdirs {
+        if let Some(kind) = artifact_kind_of_folder(sub) {
+            let path = if dir.is_empty() { sub.clone() } else { format!("{dir}/{sub}") };
+            let (bytes, files) = tree.folder_size(&path);
+            out.push(Artifact { kind, path, bytes, files });
+        }
+    }
+    out
+}
+
+/// Model and checkpoint folders by their usual names.
+pub fn artifact_kind_of_folder(name: &str) -> Option<ArtifactKind> {
+    let lower = name.to_ascii_lowercase();
+    if lower.contains("checkpoint") || lower.starts_with("ckpt") || lower.starts_with("step_") {
+        Some(ArtifactKind::Checkpoint)
+    } else if lower.contains("model") || lower.contains("adapter") || lower.contains("weights") {
+        Some(ArtifactKind::Model)
+    } else {
+        None
+    }
+}
+
+/// Image files shown on the run page.
+pub fn is_image(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"].iter().any(|ext| lower.ends_with(ext))
+}
+
+/// `2026-03-02_tinyllama` -> (`2026-03-02`, `tinyllama`): dated folder names are common.
+pub fn split_dated_name(name: &str) -> Option<(String, String)> {
+    let b = name.as_bytes();
+    let is_date = b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit);
+    if !is_date {
+        return None;
+    }
+    let rest = name[10..].trim_start_matches(['_', '-', ' ']);
+    let rest = if rest.is_empty() { name } else { rest };
+    Some((name[..10].to_string(), rest.to_string()))
+}
+
+/// Read a whole file as text, with a warning when it was not valid UTF-8.
+fn read_text(file: &FileEntry) -> Result<(String, Option<Problem>), Problem> {
+    if file.size > MAX_TEXT_BYTES {
+        return Err(Problem::error(
+            &file.rel,
+            None,
+            format!("file is {} bytes, over the {} byte limit; not read", file.size, MAX_TEXT_BYTES),
+        ));
+    }
+    let bytes = std::fs::read(&file.real).map_err(|e| Problem::error(&file.rel, None, format!("cannot read: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, None)),
+        Err(err) => {
+            let at = err.utf8_error().valid_up_to();
+            let line = err.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
+            Ok((text, Some(Problem::warning(&file.rel, Some(line), "not valid UTF-8; invalid bytes replaced"))))
+        }
+    }
+}
+
+/// The first few KB of a file, for format detection (empty when unreadable).
+fn read_head(file: &FileEntry) -> String {
+    let mut buf = vec![0u8; SNIFF_BYTES];
+    let n = std::fs::File::open(&file.real).and_then(|mut f| f.read(&mut buf)).unwrap_or(0);
+    buf.truncate(n);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// A file of this folder by exact name.
+pub fn file_named<'a>(folder: &'a Folder, name: &str) -> Option<&'a FileEntry> {
+    folder.files.iter().find(|f| f.name == name)
+}
+
+/// Params files read beside a run's metrics, first found wins.
+const PARAMS_FILES: &[&str] = &["params.yaml", "params.yml", "config.yaml", "config.yml", "params.json", "config.json"];
+
+fn params_file(folder: &Folder) -> Option<FileEntry> {
+    PARAMS_FILES.iter().find_map(|n| file_named(folder, n)).cloned()
+}
+
+/// Read a params file's text into the run (YAML or JSON by extension).
+fn read_params(run: &mut Run, source: &SourceText) {
+    let (params, problems) = if source.name.ends_with(".json") {
+        config::parse_json_params(&source.text, &source.rel)
+    } else {
+        config::parse_yaml_params(&source.text, &source.rel)
+    };
+    merge_params(&mut run.params, params);
+    run.problems.extend(problems);
+}
+
+/// Merge `extra` into `params`, keeping what is already there.
+fn merge_params(params: &mut serde_json::Value, extra: serde_json::Value) {
+    if let (serde_json::Value::Object(into), serde_json::Value::Object(from)) = (params, extra) {
+        for (k, v) in from {
+            into.entry(k).or_insert(v);
+        }
+    }
+}
+
+// metrics.jsonl beside params.yaml / config.yaml: our recommended format.
+fn claim_metrics_jsonl(folder: &Folder, sniff: &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry> {
+    let Some(metrics) = folder.files.iter().find(|f| {
+        f.name == "metrics.jsonl" || (f.name.ends_with(".jsonl") && metrics_jsonl::looks_like_metrics_jsonl(&sniff(f)))
+    }) else {
+        return Vec::new();
+    };
+    params_file(folder).into_iter().chain([metrics.clone()]).collect()
+}
+
+fn read_metrics_jsonl_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
+    for source in texts {
+        if source.name.ends_with(".jsonl") {
+            metrics_jsonl::read_metrics_jsonl(&mut run, &source.text, &source.rel);
+        } else {
+            read_params(&mut run, source);
+        }
+    }
+    vec![run]
+}
+
+// config.yaml + training.log (captured stdout) + validation.txt.
+fn claim_training_log(folder: &Folder, sniff: &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry> {
+    let log = file_named(folder, "training.log").filter(|f| tl_pending::looks_like_training_log(&sniff(f)));
+    let validation = file_named(folder, "validation.txt");
+    if log.is_none() && validation.is_none() {
+        return Vec::new();
+    }
+    params_file(folder).into_iter().chain(log.cloned()).chain(validation.cloned()).collect()
+}
+
+fn read_training_log_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
+    // Order matters: the log's validation points come first, validation.txt only fills gaps.
+    for source in texts {
+        match source.name.as_str() {
+            "training.log" => tl_pending::read_training_log(&mut run, &source.text, &source.rel),
+            "validation.txt" => tl_pending::read_validation(&mut run, &source.text, &source.rel),
+            _ => read_params(&mut run, source),
+        }
+    }
+    if !texts.iter().any(|t| t.name == "training.log") {
+        run.status_reason = "no training.log beside validation.txt".to_string();
+    }
+    vec![run]
+}
+
+// PENDING: placeholders until training_log.rs lands (helper writing it).
+mod tl_pending {
+    use crate::model::Run;
+    pub fn looks_like_training_log(_: &str) -> bool { true }
+    pub fn read_training_log(_: &mut Run, _: &str, _: &str) {}
+    pub fn read_validation(_: &mut Run, _: &str, _: &str) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_dated_folder_names() {
+        assert_eq!(split_dated_name("2026-03-02_tinyllama"), Some(("2026-03-02".into(), "tinyllama".into())));
+        assert_eq!(split_dated_name("2026-03-02"), Some(("2026-03-02".into(), "2026-03-02".into())));
+        assert_eq!(split_dated_name("lr-1e-4"), None);
+        assert_eq!(split_dated_name("é"), None);
+    }
+
+    #[test]
+    fn recognises_artifact_folders() {
+        assert_eq!(artifact_kind_of_folder("final_model"), Some(ArtifactKind::Model));
+        assert_eq!(artifact_kind_of_folder("checkpoint_step_200"), Some(ArtifactKind::Checkpoint));
+        assert_eq!(artifact_kind_of_folder("checkpoint-500"), Some(ArtifactKind::Checkpoint));
+        assert_eq!(artifact_kind_of_folder("adapters"), Some(ArtifactKind::Model));
+        assert_eq!(artifact_kind_of_folder("lr-sweep"), None);
+    }
+}

@@ -1,1 +1,461 @@
-//! (stub)
+//! What templates see: small serializable views built from analyzed runs.
+//!
+//! Templates never get the model itself, so the model can change without
+//! breaking user templates. Numbers are formatted here, once, so every page
+//! and the markdown agree on how a value reads. Strings stay raw: Tera
+//! escapes them in HTML templates.
+
+use crate::analyze::Analyzed;
+use crate::model::{ArtifactKind, Severity, Status};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// At most this many differing params become index columns.
+const MAX_PARAM_COLUMNS: usize = 8;
+
+/// One row of the index table.
+#[derive(Serialize)]
+pub struct RunRow<'a> {
+    pub id: &'a str,
+    pub href: String,
+    pub name: &'a str,
+    pub group: &'a str,
+    pub date: Option<&'a str>,
+    pub format: &'a str,
+    pub status: &'static str,
+    pub status_reason: &'a str,
+    /// Values of the index's param columns, in column order (`""` when absent).
+    pub params: Vec<String>,
+    pub final_train: String,
+    pub best_train: String,
+    pub final_val: String,
+    pub best_val: String,
+    pub best_val_step: String,
+    pub gap: String,
+    /// Raw numbers for sorting in the page.
+    pub sort: SortKeys,
+    pub problems: usize,
+    pub errors: usize,
+}
+
+/// Numbers behind the formatted cells, for client-side sorting.
+#[derive(Serialize)]
+pub struct SortKeys {
+    pub final_train: Option<f64>,
+    pub best_train: Option<f64>,
+    pub final_val: Option<f64>,
+    pub best_val: Option<f64>,
+    pub gap: Option<f64>,
+}
+
+/// The index page.
+#[derive(Serialize)]
+pub struct IndexView<'a> {
+    /// Relative path from this page to the site root (`""`).
+    pub root: &'static str,
+    pub title: &'a str,
+    pub version: &'static str,
+    pub param_columns: Vec<String>,
+    /// Differing params not shown as columns.
+    pub hidden_params: usize,
+    pub runs: Vec<RunRow<'a>>,
+    pub total: usize,
+    pub completed: usize,
+    pub failed: usize,
+    pub with_problems: usize,
+}
+
+/// Build the index view: rows in input order, columns for the params that differ.
+pub fn index_view<'a>(title: &'a str, runs: &'a [Analyzed]) -> IndexView<'a> {
+    let flats: Vec<BTreeMap<String, String>> = runs.iter().map(|a| a.run.flat_params()).collect();
+    let (param_columns, hidden_params) = differing_params(&flats);
+    let rows = runs
+        .iter()
+        .zip(&flats)
+        .map(|(a, flat)| {
+            let h = &a.headline;
+            RunRow {
+                id: &a.run.id,
+                href: format!("runs/{}/index.html", a.run.id),
+                name: &a.run.name,
+                group: &a.run.group,
+                date: a.run.date.as_deref(),
+                format: &a.run.format,
+                status: a.run.status.as_str(),
+                status_reason: &a.run.status_reason,
+                params: param_columns.iter().map(|k| flat.get(k).cloned().unwrap_or_default()).collect(),
+                final_train: fmt_opt(h.final_train_loss),
+                best_train: fmt_opt(h.best_train_loss),
+                final_val: fmt_opt(h.final_val_loss),
+                best_val: fmt_opt(h.best_val_loss),
+                best_val_step: h.best_val_step.map(|s| s.to_string()).unwrap_or_default(),
+                gap: h.gap_percent.map(|g| format!("{g:+.1}%")).unwrap_or_default(),
+                sort: SortKeys {
+                    final_train: finite(h.final_train_loss),
+                    best_train: finite(h.best_train_loss),
+                    final_val: finite(h.final_val_loss),
+                    best_val: finite(h.best_val_loss),
+                    gap: finite(h.gap_percent),
+                },
+                problems: a.run.problems.len(),
+                errors: a.run.error_count(),
+            }
+        })
+        .collect();
+    IndexView {
+        root: "",
+        title,
+        version: env!("CARGO_PKG_VERSION"),
+        param_columns,
+        hidden_params,
+        runs: rows,
+        total: runs.len(),
+        completed: runs.iter().filter(|a| a.run.status == Status::Completed).count(),
+        failed: runs.iter().filter(|a| a.run.status == Status::Failed).count(),
+        with_problems: runs.iter().filter(|a| !a.run.problems.is_empty()).count(),
+    }
+}
+
+/// Param keys whose values are not the same in every run, most widely present
+/// first, and how many more there were. A string param that is different in
+/// every run (a run name, a checkpoint path) says nothing a name doesn't, so it
+/// is left out when there are more than two runs.
+pub fn differing_params(flats: &[BTreeMap<String, String>]) -> (Vec<String>, usize) {
+    let keys: BTreeSet<&String> = flats.iter().flat_map(|f| f.keys()).collect();
+    let mut differing: Vec<(usize, &String)> = Vec::new();
+    for key in keys {
+        let values: Vec<Option<&String>> = flats.iter().map(|f| f.get(key)).collect();
+        let distinct: BTreeSet<Option<&String>> = values.iter().copied().collect();
+        if distinct.len() <= 1 {
+            continue;
+        }
+        let present = values.iter().filter(|v| v.is_some()).count();
+        let all_unique_strings = flats.len() > 2
+            && distinct.len() == flats.len()
+            && values.iter().flatten().all(|v| v.parse::<f64>().is_err());
+        if !all_unique_strings {
+            differing.push((present, key));
+        }
+    }
+    differing.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    let hidden = differing.len().saturating_sub(MAX_PARAM_COLUMNS);
+    (differing.into_iter().take(MAX_PARAM_COLUMNS).map(|(_, k)| k.clone()).collect(), hidden)
+}
+
+/// A chart on a run page.
+#[derive(Serialize)]
+pub struct ChartView {
+    pub title: String,
+    pub family: &'static str,
+    /// Inline SVG (already escaped by the chart renderer).
+    pub svg: String,
+    /// File name of the PNG beside the page.
+    pub png: String,
+}
+
+/// A run page.
+#[derive(Serialize)]
+pub struct RunView<'a> {
+    /// Relative path from this page to the site root (`"../../"`).
+    pub root: &'static str,
+    pub title: &'a str,
+    pub version: &'static str,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub group: &'a str,
+    pub path: &'a str,
+    pub format: &'a str,
+    pub date: Option<&'a str>,
+    pub status: &'static str,
+    pub status_reason: &'a str,
+    pub started: Option<&'a str>,
+    pub ended: Option<&'a str>,
+    pub duration: Option<String>,
+    pub sources: &'a [String],
+    pub cards: Vec<Card>,
+    pub charts: Vec<ChartView>,
+    pub metrics: Vec<MetricRow<'a>>,
+    pub params: Vec<(String, String)>,
+    pub events: Vec<EventRow<'a>>,
+    pub validations: Vec<ValidationBlock<'a>>,
+    pub images: Vec<ArtifactRow>,
+    pub folders: Vec<ArtifactRow>,
+    pub problems: Vec<ProblemRow<'a>>,
+}
+
+/// A headline number.
+#[derive(Serialize)]
+pub struct Card {
+    pub label: &'static str,
+    pub value: String,
+    pub detail: String,
+}
+
+#[derive(Serialize)]
+pub struct MetricRow<'a> {
+    pub name: &'a str,
+    pub family: &'static str,
+    pub split: &'static str,
+    pub points: usize,
+    pub last: String,
+    pub best: String,
+    pub best_step: String,
+    pub first_nonfinite_step: String,
+}
+
+#[derive(Serialize)]
+pub struct EventRow<'a> {
+    pub kind: String,
+    pub step: Option<u64>,
+    pub message: &'a str,
+    /// `file:line`.
+    pub place: String,
+}
+
+#[derive(Serialize)]
+pub struct ValidationBlock<'a> {
+    pub step: Option<u64>,
+    /// The block's val loss, when known.
+    pub loss: String,
+    pub samples: Vec<(u32, &'a str, &'a str)>,
+}
+
+#[derive(Serialize)]
+pub struct ArtifactRow {
+    pub kind: &'static str,
+    pub path: String,
+    /// Link to the copy in the site (images only).
+    pub href: Option<String>,
+    pub size: String,
+    pub files: u64,
+}
+
+#[derive(Serialize)]
+pub struct ProblemRow<'a> {
+    pub severity: &'static str,
+    pub place: String,
+    pub message: &'a str,
+}
+
+/// Where a run's image artifact is copied in the site, relative to its page.
+pub fn image_href(index: usize, path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+    format!("files/{index}-{safe}")
+}
+
+/// Build a run page's view; `charts` are rendered by the caller.
+pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> RunView<'a> {
+    let run = &a.run;
+    let h = &a.headline;
+    let mut cards = vec![
+        Card { label: "Final train loss", value: fmt_opt(h.final_train_loss), detail: step_detail(h.last_step) },
+        Card { label: "Final val loss", value: fmt_opt(h.final_val_loss), detail: String::new() },
+        Card {
+            label: "Best val loss",
+            value: fmt_opt(h.best_val_loss),
+            detail: h.best_val_step.map(|s| format!("at step {s}")).unwrap_or_default(),
+        },
+        Card {
+            label: "Val − train gap",
+            value: h.gap_percent.map(|g| format!("{g:+.1}%")).unwrap_or_else(|| "—".into()),
+            detail: "of the final train loss".into(),
+        },
+    ];
+    cards.retain(|c| c.value != "—");
+    let metrics = a
+        .summaries
+        .iter()
+        .map(|s| MetricRow {
+            name: &s.name,
+            family: s.family,
+            split: s.split,
+            points: s.points,
+            last: fmt_opt(s.last),
+            best: fmt_opt(s.best),
+            best_step: s.best_step.map(|v| v.to_string()).unwrap_or_default(),
+            first_nonfinite_step: s.first_nonfinite_step.map(|v| v.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    let events = run
+        .events
+        .iter()
+        .map(|e| EventRow {
+            kind: format!("{:?}", e.kind).to_lowercase(),
+            step: e.step,
+            message: &e.message,
+            place: place(&e.file, e.line),
+        })
+        .collect();
+    let artifact_row = |(i, art): (usize, &crate::model::Artifact)| ArtifactRow {
+        kind: match art.kind {
+            ArtifactKind::Image => "image",
+            ArtifactKind::Model => "model",
+            ArtifactKind::Checkpoint => "checkpoint",
+            ArtifactKind::File => "file",
+        },
+        path: art.path.clone(),
+        href: (art.kind == ArtifactKind::Image).then(|| image_href(i, &art.path)),
+        size: fmt_bytes(art.bytes),
+        files: art.files,
+    };
+    let (images, folders): (Vec<ArtifactRow>, Vec<ArtifactRow>) =
+        run.artifacts.iter().enumerate().map(artifact_row).partition(|r| r.href.is_some());
+    let problems = run
+        .problems
+        .iter()
+        .map(|p| ProblemRow { severity: p.severity.as_str(), place: place(&p.file, p.line), message: &p.message })
+        .collect();
+    RunView {
+        root: "../../",
+        title,
+        version: env!("CARGO_PKG_VERSION"),
+        id: &run.id,
+        name: &run.name,
+        group: &run.group,
+        path: &run.path,
+        format: &run.format,
+        date: run.date.as_deref(),
+        status: run.status.as_str(),
+        status_reason: &run.status_reason,
+        started: run.started.as_deref(),
+        ended: run.ended.as_deref(),
+        duration: run.duration_seconds.map(fmt_duration),
+        sources: &run.sources,
+        cards,
+        charts,
+        metrics,
+        params: run.flat_params().into_iter().collect(),
+        events,
+        validations: validation_blocks(a),
+        images,
+        folders,
+        problems,
+    }
+}
+
+/// Samples grouped by the step of their validation block, with that step's val loss.
+fn validation_blocks(a: &Analyzed) -> Vec<ValidationBlock<'_>> {
+    let val = a.run.series(crate::model::Family::Loss, crate::model::Split::Val);
+    let mut blocks: Vec<ValidationBlock> = Vec::new();
+    for s in &a.run.samples {
+        if blocks.last().is_none_or(|b| b.step != s.step) {
+            let loss = val
+                .and_then(|v| v.points.iter().find(|p| Some(p.step) == s.step))
+                .map(|p| fmt_num(p.value))
+                .unwrap_or_default();
+            blocks.push(ValidationBlock { step: s.step, loss, samples: Vec::new() });
+        }
+        if let Some(b) = blocks.last_mut() {
+            b.samples.push((s.index, &s.question, &s.answer));
+        }
+    }
+    blocks
+}
+
+/// `file:line`, `file`, or empty.
+pub fn place(file: &str, line: Option<usize>) -> String {
+    match line {
+        Some(l) if !file.is_empty() => format!("{file}:{l}"),
+        _ => file.to_string(),
+    }
+}
+
+fn step_detail(step: Option<u64>) -> String {
+    step.map(|s| format!("at step {s}")).unwrap_or_default()
+}
+
+fn finite(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| x.is_finite())
+}
+
+/// A value as reports show it: 4 decimals in the usual range, scientific outside it.
+pub fn fmt_num(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e5).contains(&a) {
+        format!("{v:.3e}")
+    } else if a >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// [`fmt_num`], with `—` for a missing value.
+pub fn fmt_opt(v: Option<f64>) -> String {
+    v.map(fmt_num).unwrap_or_else(|| "—".into())
+}
+
+/// `1h 02m 03s`, `4m 05s`, `12.3s`.
+pub fn fmt_duration(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "—".into();
+    }
+    let s = seconds.round() as u64;
+    match (s / 3600, (s / 60) % 60, s % 60) {
+        (0, 0, _) => format!("{seconds:.1}s"),
+        (0, m, sec) => format!("{m}m {sec:02}s"),
+        (h, m, sec) => format!("{h}h {m:02}m {sec:02}s"),
+    }
+}
+
+/// `1.2 MB`, `512 B`.
+pub fn fmt_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Severity of the worst problem, for badges.
+pub fn worst(problems: &[crate::model::Problem]) -> Option<Severity> {
+    problems.iter().map(|p| p.severity).max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn only_differing_params_become_columns() {
+        let flats = vec![
+            flat(&[("lr", "0.001"), ("seed", "1"), ("name", "a")]),
+            flat(&[("lr", "0.0003"), ("seed", "1"), ("name", "b")]),
+            flat(&[("lr", "0.0001"), ("seed", "1"), ("name", "c")]),
+        ];
+        assert_eq!(differing_params(&flats), (vec!["lr".to_string()], 0));
+    }
+
+    #[test]
+    fn formats_numbers_for_people() {
+        assert_eq!(fmt_num(1.23456), "1.2346");
+        assert_eq!(fmt_num(0.0001), "1.000e-4");
+        assert_eq!(fmt_num(f64::NAN), "NaN");
+        assert_eq!(fmt_num(1234.5), "1234.5");
+        assert_eq!(fmt_duration(3725.0), "1h 02m 05s");
+        assert_eq!(fmt_duration(65.0), "1m 05s");
+        assert_eq!(fmt_bytes(1_500_000), "1.5 MB");
+        assert_eq!(image_href(2, "a/b/training curves.png"), "files/2-training_curves.png");
+    }
+}

@@ -1,0 +1,52 @@
+//! The command line: `runboard build` and `runboard check`, parsed with clap.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Turn a folder of ML training runs into a static report site.
+#[derive(Debug, Parser)]
+#[command(name = "runboard", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read every run under ROOT and write the report site to --out.
+    Build(BuildArgs),
+    /// Read and analyze every run under ROOT and print its problems; write nothing.
+    Check(CommonArgs),
+}
+
+/// Flags shared by every command that reads runs.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// The experiments folder to read.
+    #[arg(default_value = ".")]
+    pub root: PathBuf,
+    /// Worker threads for reading and rendering (default: one per core). The output does not depend on it.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Print nothing but fatal errors (no problems, no summary line).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Exit with code 2 when any run has an error-level problem.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Folder to write the site into. It is replaced whole, and only if it is empty or an earlier runboard site.
+    #[arg(short, long, value_name = "DIR", default_value = "site")]
+    pub out: PathBuf,
+    /// Title shown on every page and in experiments.md.
+    #[arg(long, value_name = "TEXT", default_value = "Experiments")]
+    pub title: String,
+    /// Folder of Tera templates (base.html, index.html, run.html) that replace the built-in ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
