@@ -20,34 +20,60 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Write every page, chart, asset and export of the site into `staging`.
-pub fn write_site(theme: &html::Theme, title: &str, runs: &[Analyzed], root: &Path, staging: &Staging) -> Result<()> {
+pub fn write_site(
+    theme: &html::Theme,
+    title: &str,
+    runs: &[Analyzed],
+    root: &Path,
+    staging: &Staging,
+) -> Result<()> {
     for (rel, bytes) in html::ASSETS {
         staging.write(rel, bytes)?;
     }
     staging.write(".nojekyll", b"")?;
-    runs.par_iter().try_for_each(|a| write_run(theme, title, a, root, staging))?;
+    runs.par_iter()
+        .try_for_each(|a| write_run(theme, title, a, root, staging))?;
     let index = theme.render("index.html", &view::index_view(title, runs))?;
     staging.write("index.html", index.as_bytes())?;
-    staging.write("experiments.md", markdown::experiments_md(title, runs).as_bytes())?;
+    staging.write(
+        "experiments.md",
+        markdown::experiments_md(title, runs).as_bytes(),
+    )?;
     staging.write("data/runs.json", runs_json(runs)?.as_bytes())?;
     Ok(())
 }
 
 /// One run's folder: page, charts (PNG beside the page, SVG inline), run.json, images.
-fn write_run(theme: &html::Theme, title: &str, a: &Analyzed, root: &Path, staging: &Staging) -> Result<()> {
+fn write_run(
+    theme: &html::Theme,
+    title: &str,
+    a: &Analyzed,
+    root: &Path,
+    staging: &Staging,
+) -> Result<()> {
     let dir = format!("runs/{}", a.run.id);
     let mut charts = Vec::new();
     for spec in chart_specs(a) {
         let family = spec.0;
-        let svg = chart::render_svg(&spec.1).map_err(|e| anyhow!("chart {} of run {}: {e}", family.as_str(), a.run.id))?;
-        let png = chart::render_png(&spec.1).map_err(|e| anyhow!("chart {} of run {}: {e}", family.as_str(), a.run.id))?;
+        let svg = chart::render_svg(&spec.1)
+            .map_err(|e| anyhow!("chart {} of run {}: {e}", family.as_str(), a.run.id))?;
+        let png = chart::render_png(&spec.1)
+            .map_err(|e| anyhow!("chart {} of run {}: {e}", family.as_str(), a.run.id))?;
         let png_name = format!("{}.png", family.as_str());
         staging.write(&format!("{dir}/{png_name}"), &png)?;
-        charts.push(view::ChartView { title: family.title().to_string(), family: family.as_str(), svg, png: png_name });
+        charts.push(view::ChartView {
+            title: family.title().to_string(),
+            family: family.as_str(),
+            svg,
+            png: png_name,
+        });
     }
     for (i, art) in a.run.artifacts.iter().enumerate() {
         if art.kind == crate::model::ArtifactKind::Image {
-            staging.copy(&root.join(&art.path), &format!("{dir}/{}", view::image_href(i, &art.path)))?;
+            staging.copy(
+                &root.join(&art.path),
+                &format!("{dir}/{}", view::image_href(i, &art.path)),
+            )?;
         }
     }
     let page = theme.render("run.html", &view::run_view(title, a, charts))?;
@@ -79,6 +105,7 @@ pub fn chart_specs(a: &Analyzed) -> Vec<(Family, chart::ChartSpec)> {
                 x_label: "step".to_string(),
                 y_label: family.title().to_lowercase(),
                 lines,
+                best: best_val_point(a, family),
             };
             (family, spec)
         })
@@ -86,10 +113,20 @@ pub fn chart_specs(a: &Analyzed) -> Vec<(Family, chart::ChartSpec)> {
 }
 
 /// The best point of the family's val series (or its only series), to mark on the chart.
-#[allow(dead_code)]
 fn best_val_point(a: &Analyzed, family: Family) -> Option<(f64, f64)> {
-    let in_family: Vec<&SeriesSummary> = a.summaries.iter().filter(|s| s.family == family.as_str()).collect();
-    let pick = in_family.iter().find(|s| s.split == "val").or(if in_family.len() == 1 { in_family.first() } else { None });
+    let in_family: Vec<&SeriesSummary> = a
+        .summaries
+        .iter()
+        .filter(|s| s.family == family.as_str())
+        .collect();
+    let pick = in_family
+        .iter()
+        .find(|s| s.split == "val")
+        .or(if in_family.len() == 1 {
+            in_family.first()
+        } else {
+            None
+        });
     pick.and_then(|s| Some((s.best_step? as f64, s.best?)))
 }
 

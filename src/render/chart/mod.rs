@@ -1,0 +1,190 @@
+//! Line charts: a [`ChartSpec`] in, an SVG string or PNG bytes out, all in memory.
+//!
+//! One drawing routine serves both backends so the two formats look the same;
+//! the PNG is drawn at twice the scale (1280x720) so it stays sharp in markdown
+//! and pull requests. Non-finite values are findings, not noise: a line breaks
+//! where its value is NaN or infinite and each such point gets a red marker at
+//! the plot edge, counted in the legend. Long series are reduced with a
+//! min/max-per-bucket pass first so a 100k-step log does not become a
+//! 100k-vertex path but spikes survive. Nothing here touches the filesystem:
+//! the font is embedded and registered with plotters' `ab_glyph` support.
+//!
+//! This file is the public face and the order of work; the stages live beside it:
+//! [`prepare`] reduces and measures the spec, [`draw`] lays out the plot,
+//! [`legend`] the title and legend, [`marks`] the glyphs both of those share,
+//! [`encode`] turns what plotters drew into the document we hand out. Pure
+//! helpers with their own tests are [`reduce`] and [`ticks`]; [`style`] holds
+//! the font, palette and pixel arithmetic.
+
+mod draw;
+mod encode;
+mod legend;
+mod marks;
+mod prepare;
+mod reduce;
+mod style;
+#[cfg(test)]
+mod test_support;
+mod ticks;
+
+pub use reduce::reduce_points;
+pub use ticks::format_tick;
+
+use plotters::prelude::*;
+
+/// One curve on a chart.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChartLine {
+    /// Name shown in the legend.
+    pub label: String,
+    /// `(x, y)` in drawing order; `y` may be NaN or infinite.
+    pub points: Vec<(f64, f64)>,
+    /// Also draw a small circle at each point (validation series, sparse evaluations);
+    /// ignored past [`MAX_MARKERS`] points, where circles would only thicken the line.
+    pub markers: bool,
+}
+
+/// Everything one chart shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChartSpec {
+    /// Shown at the top left (and as the SVG's `<title>`).
+    pub title: String,
+    /// Under the x axis, e.g. `step`; empty for none.
+    pub x_label: String,
+    /// Beside the y axis; empty for none.
+    pub y_label: String,
+    /// Drawn in order, later on top, coloured by position (the palette repeats after seven).
+    pub lines: Vec<ChartLine>,
+    /// `(x, y)` to ring as the best value (e.g. lowest validation loss), with a
+    /// legend entry `best 1.154 @ 1k`. Ignored unless both are finite; outside
+    /// the data's range it keeps the legend entry but gets no ring, because the
+    /// axes belong to the data.
+    pub best: Option<(f64, f64)>,
+}
+
+/// Logical size; the SVG scales from it and the PNG is twice it.
+const WIDTH: u32 = 640;
+const HEIGHT: u32 = 360;
+const PNG_SCALE: u32 = 2;
+/// SVG user units per logical pixel. Plotters writes integer coordinates, so the
+/// SVG is drawn at 2x inside a `scale(0.5)` group: half-pixel precision when a
+/// browser blows it up, and the same geometry as the PNG.
+const SVG_UNITS: u32 = 2;
+/// Points per line after [`reduce_points`]; about two per horizontal pixel of the PNG.
+pub const MAX_POINTS: usize = 2000;
+/// Marker lines with more points than this are drawn as plain lines.
+pub const MAX_MARKERS: usize = 200;
+
+/// Render as an SVG document meant to be inlined in HTML: `viewBox="0 0 640 360"`,
+/// `width="100%"`, so it scales to its container. All text is XML-escaped.
+pub fn render_svg(spec: &ChartSpec) -> Result<String, String> {
+    style::ensure_font()?;
+    let mut svg = String::new();
+    {
+        let size = (WIDTH * SVG_UNITS, HEIGHT * SVG_UNITS);
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw::draw_chart(&root, spec, SVG_UNITS as f64, false)?;
+        root.present().map_err(fail)?;
+    }
+    Ok(encode::make_responsive(
+        svg,
+        &style::clean(&spec.title, 200),
+    ))
+}
+
+/// Render as PNG file bytes, 1280x720 (everything drawn at 2x).
+pub fn render_png(spec: &ChartSpec) -> Result<Vec<u8>, String> {
+    style::ensure_font()?;
+    // Plotters' bitmap lines and circles are not anti-aliased: draw at twice the
+    // output size and average each 2x2 block, which smooths every edge alike.
+    let (w, h) = (WIDTH * PNG_SCALE, HEIGHT * PNG_SCALE);
+    let mut big = vec![0u8; (w * h * 12) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut big, (w * 2, h * 2)).into_drawing_area();
+        draw::draw_chart(&root, spec, PNG_SCALE as f64 * 2.0, true)?;
+        root.present().map_err(fail)?;
+    }
+    encode::encode_png(&encode::halve(&big, w as usize, h as usize), w, h)
+}
+
+/// Plotters' drawing errors as the one-line message callers put in context.
+fn fail<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+    format!("drawing chart: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::style::PALETTE;
+    use super::test_support::{demo_spec, line, spec};
+    use super::*;
+
+    #[test]
+    fn svg_has_one_path_per_line() {
+        let lines = (0..3).map(|i| {
+            line(
+                &format!("l{i}"),
+                vec![(0.0, i as f64), (1.0, 2.0), (2.0, 0.5)],
+                i == 1,
+            )
+        });
+        let svg = render_svg(&spec(lines.collect())).unwrap();
+        assert_eq!(svg.matches("<polyline").count(), 3);
+        for color in &PALETTE[..3] {
+            let stroke = format!(
+                "<polyline fill=\"none\" opacity=\"1\" stroke=\"#{:02X}{:02X}{:02X}\"",
+                color.0, color.1, color.2
+            );
+            assert_eq!(svg.matches(&stroke).count(), 1, "{stroke}");
+        }
+        assert!(svg.starts_with("<svg width=\"100%\" height=\"auto\" viewBox=\"0 0 640 360\""));
+        assert!(svg.contains("<title>loss</title>") && svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn svg_escapes_hostile_labels() {
+        let evil = "<script>alert(1)</script></text><img src=x onerror=alert(1)>";
+        let mut s = spec(vec![line(evil, vec![(0.0, 1.0), (1.0, 2.0)], false)]);
+        (s.title, s.x_label, s.y_label) = (evil.into(), evil.into(), format!("\"{evil}\u{0}"));
+        let svg = render_svg(&s).unwrap();
+        assert!(
+            !svg.contains("<script") && !svg.contains("<img") && !svg.contains('\u{0}'),
+            "{svg}"
+        );
+        assert!(svg.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let s = demo_spec();
+        assert_eq!(render_svg(&s).unwrap(), render_svg(&s).unwrap());
+        assert_eq!(render_png(&s).unwrap(), render_png(&s).unwrap());
+    }
+
+    #[test]
+    fn png_is_1280x720() {
+        let png = render_png(&demo_spec()).unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
+        assert_eq!((img.width(), img.height()), (1280, 720));
+    }
+
+    #[test]
+    fn renders_from_many_threads() {
+        use rayon::prelude::*;
+        let s = demo_spec();
+        let pngs: Vec<Vec<u8>> = (0..8)
+            .into_par_iter()
+            .map(|_| render_png(&s).unwrap())
+            .collect();
+        assert!(pngs.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    /// `cargo test --lib render::chart -- --ignored` writes /tmp/chart_demo.{png,svg} to look at.
+    #[test]
+    #[ignore]
+    fn write_demo_files() {
+        let s = demo_spec();
+        std::fs::write("/tmp/chart_demo.png", render_png(&s).unwrap()).unwrap();
+        std::fs::write("/tmp/chart_demo.svg", render_svg(&s).unwrap()).unwrap();
+    }
+}

@@ -1,0 +1,73 @@
+//! How charts look: the embedded font, the palette, and the small helpers that
+//! turn logical sizes into device pixels and user text into one safe line.
+//!
+//! Every size in the drawing code is a logical pixel times `s`, the device
+//! pixels per logical pixel of the backend at hand; colours and the typeface
+//! are named here so a change of look happens in one place.
+
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+use std::sync::OnceLock;
+
+/// The family name doubles as the SVG `font-family` attribute, so it is a CSS
+/// fallback list: browsers without DejaVu pick a narrower sans, never a serif.
+const FONT_FAMILY: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
+static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+
+/// Okabe–Ito, reordered so vermillion (close to the non-finite red) comes late and yellow is out.
+pub(super) const PALETTE: [RGBColor; 7] = [
+    RGBColor(0x00, 0x72, 0xB2),
+    RGBColor(0xE6, 0x9F, 0x00),
+    RGBColor(0x00, 0x9E, 0x73),
+    RGBColor(0xCC, 0x79, 0xA7),
+    RGBColor(0x56, 0xB4, 0xE9),
+    RGBColor(0xD5, 0x5E, 0x00),
+    RGBColor(0x00, 0x00, 0x00),
+];
+pub(super) const NONFINITE_RED: RGBColor = RGBColor(0xD0, 0x10, 0x10);
+/// The best-value ring: near-black, so it reads as an annotation rather than a
+/// series, on every palette colour.
+pub(super) const BEST_RING: RGBColor = RGBColor(0x1A, 0x1A, 0x1A);
+pub(super) const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub(super) const MUTED: RGBColor = RGBColor(0x5F, 0x5F, 0x5F);
+pub(super) const GRID: RGBColor = RGBColor(0xE8, 0xE8, 0xE8);
+pub(super) const AXIS: RGBColor = RGBColor(0xB8, 0xB8, 0xB8);
+
+/// The colour of the `index`th line, the same in the plot and the legend.
+pub(super) fn line_color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// Register the embedded font once per process; later and concurrent callers wait for the first.
+pub(super) fn ensure_font() -> Result<(), String> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED
+        .get_or_init(|| register_font(FONT_FAMILY, FontStyle::Normal, FONT_BYTES).is_ok());
+    ok.then_some(())
+        .ok_or_else(|| "the embedded chart font could not be loaded".to_string())
+}
+
+pub(super) fn font(size: f64, color: RGBColor) -> TextStyle<'static> {
+    (FONT_FAMILY, size).into_font().color(&color)
+}
+
+/// A device length in whole pixels, never zero so thin strokes stay visible.
+pub(super) fn px(v: f64) -> u32 {
+    v.round().max(1.0) as u32
+}
+
+/// User text made safe for one line of a chart: no control characters, bounded length.
+/// (Plotters' SVG backend XML-escapes text itself; this keeps the layout sane.)
+pub(super) fn clean(text: &str, max_chars: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat = flat.trim();
+    if flat.chars().count() <= max_chars {
+        return flat.to_string();
+    }
+    let mut cut: String = flat.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
