@@ -13,7 +13,7 @@ pub mod metrics_jsonl;
 pub mod training_log;
 
 use crate::discover::{FileEntry, Folder, Tree};
-use crate::model::{Artifact, ArtifactKind, Problem, Run};
+use crate::model::{Artifact, ArtifactKind, Problem, Run, Status};
 use std::io::Read;
 
 /// Files larger than this are not read into memory (a problem says so).
@@ -33,8 +33,16 @@ pub struct Format {
 
 /// Every format, most specific first: the first format that claims a folder owns it.
 pub static FORMATS: &[Format] = &[
-    Format { name: "metrics_jsonl", claim: claim_metrics_jsonl, read: read_metrics_jsonl_run },
-    Format { name: "training_log", claim: claim_training_log, read: read_training_log_run },
+    Format {
+        name: "metrics_jsonl",
+        claim: claim_metrics_jsonl,
+        read: read_metrics_jsonl_run,
+    },
+    Format {
+        name: "training_log",
+        claim: claim_training_log,
+        read: read_training_log_run,
+    },
 ];
 
 /// A folder (or later, a file) that a format says holds runs.
@@ -76,7 +84,11 @@ pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
         for format in FORMATS {
             let files = (format.claim)(folder, &sniff);
             if !files.is_empty() {
-                out.push(Candidate { format, dir: dir.clone(), files });
+                out.push(Candidate {
+                    format,
+                    dir: dir.clone(),
+                    files,
+                });
                 break;
             }
         }
@@ -87,8 +99,13 @@ pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
 /// True when `dir` lies under a model/checkpoint folder of an already claimed run.
 fn inside_artifact_of_run(dir: &str, runs: &[Candidate]) -> bool {
     runs.iter().any(|c| {
-        let rest = if c.dir.is_empty() { Some(dir) } else { dir.strip_prefix(&format!("{}/", c.dir)) };
-        rest.and_then(|r| r.split('/').next()).is_some_and(|first| artifact_kind_of_folder(first).is_some())
+        let rest = if c.dir.is_empty() {
+            Some(dir)
+        } else {
+            dir.strip_prefix(&format!("{}/", c.dir))
+        };
+        rest.and_then(|r| r.split('/').next())
+            .is_some_and(|first| artifact_kind_of_folder(first).is_some())
     })
 }
 
@@ -97,7 +114,11 @@ pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
     let group = candidate.dir.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
     let mut base = Run::new(&candidate.dir, group, candidate.format.name);
     if candidate.dir.is_empty() {
-        base.name = tree.root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        base.name = tree
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
     }
     if let Some((date, rest)) = split_dated_name(&base.name) {
         base.date = Some(date);
@@ -109,7 +130,11 @@ pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
         match read_text(file) {
             Ok((text, warning)) => {
                 base.problems.extend(warning);
-                texts.push(SourceText { rel: file.rel.clone(), name: file.name.clone(), text });
+                texts.push(SourceText {
+                    rel: file.rel.clone(),
+                    name: file.name.clone(),
+                    text,
+                });
             }
             Err(problem) => base.problems.push(problem),
         }
@@ -125,8 +150,63 @@ pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
             }
         }
         run.finish_metrics();
+        if run.status == Status::Unknown {
+            infer_status_from_planned_steps(run);
+        }
     }
     runs
+}
+
+/// Param names that say how many steps a run planned.
+const PLANNED_STEPS_KEYS: &[&str] = &[
+    "max_steps",
+    "total_steps",
+    "num_steps",
+    "training_steps",
+    "train_steps",
+    "iters",
+    "num_iterations",
+    "max_iters",
+];
+
+/// When nothing said how a run ended, compare its last step with the steps it
+/// planned: reaching them means it completed; a torn last line short of them
+/// means the writer was killed.
+fn infer_status_from_planned_steps(run: &mut Run) {
+    let flat = run.flat_params();
+    let planned = flat.iter().find_map(|(k, v)| {
+        let leaf = k.rsplit('.').next().unwrap_or(k);
+        PLANNED_STEPS_KEYS
+            .contains(&leaf)
+            .then(|| v.parse::<f64>().ok())
+            .flatten()
+    });
+    let last = run
+        .metrics
+        .iter()
+        .filter_map(|s| s.points.last())
+        .map(|p| p.step)
+        .max();
+    let (Some(planned), Some(last)) = (planned, last) else {
+        return;
+    };
+    if planned <= 0.0 {
+        return;
+    }
+    let torn = run
+        .problems
+        .iter()
+        .any(|p| p.message.contains("incomplete"));
+    if last as f64 >= planned {
+        run.status = Status::Completed;
+        run.status_reason = format!("reached its planned {planned} steps");
+    } else if torn {
+        run.status = Status::Failed;
+        run.status_reason =
+            format!("stopped at step {last} of {planned} planned, mid-write (last line torn)");
+    } else {
+        run.status_reason = format!("last logged step {last} of {planned} planned");
+    }
 }
 
 /// Images, model folders and checkpoint folders directly in a run folder.
@@ -134,14 +214,28 @@ fn folder_artifacts(tree: &Tree, dir: &str, folder: &Folder) -> Vec<Artifact> {
     let mut out = Vec::new();
     for f in &folder.files {
         if is_image(&f.name) {
-            out.push(Artifact { kind: ArtifactKind::Image, path: f.rel.clone(), bytes: f.size, files: 1 });
+            out.push(Artifact {
+                kind: ArtifactKind::Image,
+                path: f.rel.clone(),
+                bytes: f.size,
+                files: 1,
+            });
         }
     }
     for sub in &folder.subdirs {
         if let Some(kind) = artifact_kind_of_folder(sub) {
-            let path = if dir.is_empty() { sub.clone() } else { format!("{dir}/{sub}") };
+            let path = if dir.is_empty() {
+                sub.clone()
+            } else {
+                format!("{dir}/{sub}")
+            };
             let (bytes, files) = tree.folder_size(&path);
-            out.push(Artifact { kind, path, bytes, files });
+            out.push(Artifact {
+                kind,
+                path,
+                bytes,
+                files,
+            });
         }
     }
     out
@@ -162,7 +256,9 @@ pub fn artifact_kind_of_folder(name: &str) -> Option<ArtifactKind> {
 /// Image files shown on the run page.
 pub fn is_image(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    [".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"].iter().any(|ext| lower.ends_with(ext))
+    [".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 /// `2026-03-02_tinyllama` -> (`2026-03-02`, `tinyllama`): dated folder names are common.
@@ -188,17 +284,28 @@ fn read_text(file: &FileEntry) -> Result<(String, Option<Problem>), Problem> {
         return Err(Problem::error(
             &file.rel,
             None,
-            format!("file is {} bytes, over the {} byte limit; not read", file.size, MAX_TEXT_BYTES),
+            format!(
+                "file is {} bytes, over the {} byte limit; not read",
+                file.size, MAX_TEXT_BYTES
+            ),
         ));
     }
-    let bytes = std::fs::read(&file.real).map_err(|e| Problem::error(&file.rel, None, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(&file.real)
+        .map_err(|e| Problem::error(&file.rel, None, format!("cannot read: {e}")))?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok((text, None)),
         Err(err) => {
             let at = err.utf8_error().valid_up_to();
             let line = err.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            Ok((text, Some(Problem::warning(&file.rel, Some(line), "not valid UTF-8; invalid bytes replaced"))))
+            Ok((
+                text,
+                Some(Problem::warning(
+                    &file.rel,
+                    Some(line),
+                    "not valid UTF-8; invalid bytes replaced",
+                )),
+            ))
         }
     }
 }
@@ -206,7 +313,9 @@ fn read_text(file: &FileEntry) -> Result<(String, Option<Problem>), Problem> {
 /// The first few KB of a file, for format detection (empty when unreadable).
 fn read_head(file: &FileEntry) -> String {
     let mut buf = vec![0u8; SNIFF_BYTES];
-    let n = std::fs::File::open(&file.real).and_then(|mut f| f.read(&mut buf)).unwrap_or(0);
+    let n = std::fs::File::open(&file.real)
+        .and_then(|mut f| f.read(&mut buf))
+        .unwrap_or(0);
     buf.truncate(n);
     String::from_utf8_lossy(&buf).into_owned()
 }
@@ -217,10 +326,20 @@ pub fn file_named<'a>(folder: &'a Folder, name: &str) -> Option<&'a FileEntry> {
 }
 
 /// Params files read beside a run's metrics, first found wins.
-const PARAMS_FILES: &[&str] = &["params.yaml", "params.yml", "config.yaml", "config.yml", "params.json", "config.json"];
+const PARAMS_FILES: &[&str] = &[
+    "params.yaml",
+    "params.yml",
+    "config.yaml",
+    "config.yml",
+    "params.json",
+    "config.json",
+];
 
 fn params_file(folder: &Folder) -> Option<FileEntry> {
-    PARAMS_FILES.iter().find_map(|n| file_named(folder, n)).cloned()
+    PARAMS_FILES
+        .iter()
+        .find_map(|n| file_named(folder, n))
+        .cloned()
 }
 
 /// Read a params file's text into the run (YAML or JSON by extension).
@@ -246,11 +365,15 @@ fn merge_params(params: &mut serde_json::Value, extra: serde_json::Value) {
 // metrics.jsonl beside params.yaml / config.yaml: our recommended format.
 fn claim_metrics_jsonl(folder: &Folder, sniff: &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry> {
     let Some(metrics) = folder.files.iter().find(|f| {
-        f.name == "metrics.jsonl" || (f.name.ends_with(".jsonl") && metrics_jsonl::looks_like_metrics_jsonl(&sniff(f)))
+        f.name == "metrics.jsonl"
+            || (f.name.ends_with(".jsonl") && metrics_jsonl::looks_like_metrics_jsonl(&sniff(f)))
     }) else {
         return Vec::new();
     };
-    params_file(folder).into_iter().chain([metrics.clone()]).collect()
+    params_file(folder)
+        .into_iter()
+        .chain([metrics.clone()])
+        .collect()
 }
 
 fn read_metrics_jsonl_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
@@ -266,20 +389,25 @@ fn read_metrics_jsonl_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
 
 // config.yaml + training.log (captured stdout) + validation.txt.
 fn claim_training_log(folder: &Folder, sniff: &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry> {
-    let log = file_named(folder, "training.log").filter(|f| tl_pending::looks_like_training_log(&sniff(f)));
+    let log = file_named(folder, "training.log")
+        .filter(|f| training_log::looks_like_training_log(&sniff(f)));
     let validation = file_named(folder, "validation.txt");
     if log.is_none() && validation.is_none() {
         return Vec::new();
     }
-    params_file(folder).into_iter().chain(log.cloned()).chain(validation.cloned()).collect()
+    params_file(folder)
+        .into_iter()
+        .chain(log.cloned())
+        .chain(validation.cloned())
+        .collect()
 }
 
 fn read_training_log_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     // Order matters: the log's validation points come first, validation.txt only fills gaps.
     for source in texts {
         match source.name.as_str() {
-            "training.log" => tl_pending::read_training_log(&mut run, &source.text, &source.rel),
-            "validation.txt" => tl_pending::read_validation(&mut run, &source.text, &source.rel),
+            "training.log" => training_log::read_training_log(&mut run, &source.text, &source.rel),
+            "validation.txt" => training_log::read_validation(&mut run, &source.text, &source.rel),
             _ => read_params(&mut run, source),
         }
     }
@@ -289,32 +417,42 @@ fn read_training_log_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     vec![run]
 }
 
-// PENDING: placeholders until training_log.rs lands (helper writing it).
-mod tl_pending {
-    use crate::model::Run;
-    pub fn looks_like_training_log(_: &str) -> bool { true }
-    pub fn read_training_log(_: &mut Run, _: &str, _: &str) {}
-    pub fn read_validation(_: &mut Run, _: &str, _: &str) {}
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn splits_dated_folder_names() {
-        assert_eq!(split_dated_name("2026-03-02_tinyllama"), Some(("2026-03-02".into(), "tinyllama".into())));
-        assert_eq!(split_dated_name("2026-03-02"), Some(("2026-03-02".into(), "2026-03-02".into())));
+        assert_eq!(
+            split_dated_name("2026-03-02_tinyllama"),
+            Some(("2026-03-02".into(), "tinyllama".into()))
+        );
+        assert_eq!(
+            split_dated_name("2026-03-02"),
+            Some(("2026-03-02".into(), "2026-03-02".into()))
+        );
         assert_eq!(split_dated_name("lr-1e-4"), None);
         assert_eq!(split_dated_name("é"), None);
     }
 
     #[test]
     fn recognises_artifact_folders() {
-        assert_eq!(artifact_kind_of_folder("final_model"), Some(ArtifactKind::Model));
-        assert_eq!(artifact_kind_of_folder("checkpoint_step_200"), Some(ArtifactKind::Checkpoint));
-        assert_eq!(artifact_kind_of_folder("checkpoint-500"), Some(ArtifactKind::Checkpoint));
-        assert_eq!(artifact_kind_of_folder("adapters"), Some(ArtifactKind::Model));
+        assert_eq!(
+            artifact_kind_of_folder("final_model"),
+            Some(ArtifactKind::Model)
+        );
+        assert_eq!(
+            artifact_kind_of_folder("checkpoint_step_200"),
+            Some(ArtifactKind::Checkpoint)
+        );
+        assert_eq!(
+            artifact_kind_of_folder("checkpoint-500"),
+            Some(ArtifactKind::Checkpoint)
+        );
+        assert_eq!(
+            artifact_kind_of_folder("adapters"),
+            Some(ArtifactKind::Model)
+        );
         assert_eq!(artifact_kind_of_folder("lr-sweep"), None);
     }
 }

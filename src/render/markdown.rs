@@ -16,7 +16,12 @@ pub fn experiments_md(title: &str, runs: &[Analyzed]) -> String {
         md.push_str("No runs were found.\n");
         return md;
     }
-    let _ = writeln!(md, "{} run{}.\n", runs.len(), if runs.len() == 1 { "" } else { "s" });
+    let _ = writeln!(
+        md,
+        "{} run{}.\n",
+        runs.len(),
+        if runs.len() == 1 { "" } else { "s" }
+    );
     for a in runs {
         run_section(&mut md, a);
     }
@@ -42,8 +47,18 @@ fn run_section(md: &mut String, a: &Analyzed) {
     if let Some(d) = run.duration_seconds {
         let _ = writeln!(md, "- **Duration:** {}", fmt_duration(d));
     }
-    let _ = writeln!(md, "- **Final loss:** train {}, val {}", fmt_opt(h.final_train_loss), fmt_opt(h.final_val_loss));
-    let _ = writeln!(md, "- **Status:** {} ({})", run.status.as_str(), escape_md(&run.status_reason));
+    let _ = writeln!(
+        md,
+        "- **Final loss:** train {}, val {}",
+        fmt_opt(h.final_train_loss),
+        fmt_opt(h.final_val_loss)
+    );
+    let _ = writeln!(
+        md,
+        "- **Status:** {} ({})",
+        run.status.as_str(),
+        escape_md(&run.status_reason)
+    );
     let _ = writeln!(md, "- **Result:** {}", result_line(a));
     let errors = run.error_count();
     if !run.problems.is_empty() {
@@ -62,7 +77,12 @@ fn run_section(md: &mut String, a: &Analyzed) {
 /// One line saying how the run came out.
 fn result_line(a: &Analyzed) -> String {
     let h = &a.headline;
-    if let Some(step) = a.summaries.iter().filter_map(|s| s.first_nonfinite_step).min() {
+    if let Some(step) = a
+        .summaries
+        .iter()
+        .filter_map(|s| s.first_nonfinite_step)
+        .min()
+    {
         return format!("a metric became non-finite at step {step}");
     }
     match (h.best_val_loss, h.best_val_step) {
@@ -83,12 +103,19 @@ fn result_line(a: &Analyzed) -> String {
 /// Escape text for markdown: HTML-significant characters become entities and
 /// markdown punctuation is backslash-escaped, so a name is always shown as text.
 pub fn escape_md(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
         match c {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
+            // `snake_case` inside a word never emphasizes (GFM), so keep file names readable.
+            '_' if word(before) && word(after) => out.push(c),
+            '!' if after != Some('[') => out.push(c),
             '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -106,8 +133,12 @@ mod tests {
 
     #[test]
     fn escapes_html_and_markdown() {
-        assert_eq!(escape_md("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
-        assert_eq!(escape_md("a_b *c*"), "a\\_b \\*c\\*");
+        assert_eq!(
+            escape_md("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(escape_md("a_b *c* _d_ done!"), "a_b \\*c\\* \\_d\\_ done!");
+        assert_eq!(escape_md("![x](y)"), "\\!\\[x\\](y)");
     }
 
     #[test]

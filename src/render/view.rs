@@ -17,6 +17,8 @@ const MAX_PARAM_COLUMNS: usize = 8;
 #[derive(Serialize)]
 pub struct RunRow<'a> {
     pub id: &'a str,
+    /// Link to the run page. Made from the slug id (only `[a-z0-9.-]`), so
+    /// templates print it `safe` rather than have `/` entity-escaped.
     pub href: String,
     pub name: &'a str,
     pub group: &'a str,
@@ -83,13 +85,19 @@ pub fn index_view<'a>(title: &'a str, runs: &'a [Analyzed]) -> IndexView<'a> {
                 format: &a.run.format,
                 status: a.run.status.as_str(),
                 status_reason: &a.run.status_reason,
-                params: param_columns.iter().map(|k| flat.get(k).cloned().unwrap_or_default()).collect(),
+                params: param_columns
+                    .iter()
+                    .map(|k| flat.get(k).cloned().unwrap_or_default())
+                    .collect(),
                 final_train: fmt_opt(h.final_train_loss),
                 best_train: fmt_opt(h.best_train_loss),
                 final_val: fmt_opt(h.final_val_loss),
                 best_val: fmt_opt(h.best_val_loss),
                 best_val_step: h.best_val_step.map(|s| s.to_string()).unwrap_or_default(),
-                gap: h.gap_percent.map(|g| format!("{g:+.1}%")).unwrap_or_default(),
+                gap: h
+                    .gap_percent
+                    .map(|g| format!("{g:+.1}%"))
+                    .unwrap_or_default(),
                 sort: SortKeys {
                     final_train: finite(h.final_train_loss),
                     best_train: finite(h.best_train_loss),
@@ -110,36 +118,50 @@ pub fn index_view<'a>(title: &'a str, runs: &'a [Analyzed]) -> IndexView<'a> {
         hidden_params,
         runs: rows,
         total: runs.len(),
-        completed: runs.iter().filter(|a| a.run.status == Status::Completed).count(),
-        failed: runs.iter().filter(|a| a.run.status == Status::Failed).count(),
+        completed: runs
+            .iter()
+            .filter(|a| a.run.status == Status::Completed)
+            .count(),
+        failed: runs
+            .iter()
+            .filter(|a| a.run.status == Status::Failed)
+            .count(),
         with_problems: runs.iter().filter(|a| !a.run.problems.is_empty()).count(),
     }
 }
 
-/// Param keys whose values are not the same in every run, most widely present
-/// first, and how many more there were. A string param that is different in
-/// every run (a run name, a checkpoint path) says nothing a name doesn't, so it
-/// is left out when there are more than two runs.
+/// Param keys with at least two different values among the runs that have
+/// them, most widely present first, and how many more there were. A key only
+/// some runs have, with one value wherever it appears, says which format wrote
+/// the run, not what differs. A string param that is different in every run
+/// (a run name, a checkpoint path) says nothing a name doesn't, so it is left
+/// out when there are more than two runs.
 pub fn differing_params(flats: &[BTreeMap<String, String>]) -> (Vec<String>, usize) {
     let keys: BTreeSet<&String> = flats.iter().flat_map(|f| f.keys()).collect();
     let mut differing: Vec<(usize, &String)> = Vec::new();
     for key in keys {
-        let values: Vec<Option<&String>> = flats.iter().map(|f| f.get(key)).collect();
-        let distinct: BTreeSet<Option<&String>> = values.iter().copied().collect();
+        let present: Vec<&String> = flats.iter().filter_map(|f| f.get(key)).collect();
+        let distinct: BTreeSet<&String> = present.iter().copied().collect();
         if distinct.len() <= 1 {
             continue;
         }
-        let present = values.iter().filter(|v| v.is_some()).count();
-        let all_unique_strings = flats.len() > 2
-            && distinct.len() == flats.len()
-            && values.iter().flatten().all(|v| v.parse::<f64>().is_err());
+        let all_unique_strings = present.len() > 2
+            && distinct.len() == present.len()
+            && present.iter().all(|v| v.parse::<f64>().is_err());
         if !all_unique_strings {
-            differing.push((present, key));
+            differing.push((present.len(), key));
         }
     }
     differing.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     let hidden = differing.len().saturating_sub(MAX_PARAM_COLUMNS);
-    (differing.into_iter().take(MAX_PARAM_COLUMNS).map(|(_, k)| k.clone()).collect(), hidden)
+    (
+        differing
+            .into_iter()
+            .take(MAX_PARAM_COLUMNS)
+            .map(|(_, k)| k.clone())
+            .collect(),
+        hidden,
+    )
 }
 
 /// A chart on a run page.
@@ -181,6 +203,8 @@ pub struct RunView<'a> {
     pub images: Vec<ArtifactRow>,
     pub folders: Vec<ArtifactRow>,
     pub problems: Vec<ProblemRow<'a>>,
+    /// For a failed run, the traceback (or error line) that ended it, shown above the curves.
+    pub failure: Option<EventRow<'a>>,
 }
 
 /// A headline number.
@@ -224,7 +248,7 @@ pub struct ValidationBlock<'a> {
 pub struct ArtifactRow {
     pub kind: &'static str,
     pub path: String,
-    /// Link to the copy in the site (images only).
+    /// Link to the copy in the site (images only); sanitized by [`image_href`], printed `safe`.
     pub href: Option<String>,
     pub size: String,
     pub files: u64,
@@ -240,8 +264,16 @@ pub struct ProblemRow<'a> {
 /// Where a run's image artifact is copied in the site, relative to its page.
 pub fn image_href(index: usize, path: &str) -> String {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let safe: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     format!("files/{index}-{safe}")
 }
 
@@ -250,16 +282,30 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
     let run = &a.run;
     let h = &a.headline;
     let mut cards = vec![
-        Card { label: "Final train loss", value: fmt_opt(h.final_train_loss), detail: step_detail(h.last_step) },
-        Card { label: "Final val loss", value: fmt_opt(h.final_val_loss), detail: String::new() },
+        Card {
+            label: "Final train loss",
+            value: fmt_opt(h.final_train_loss),
+            detail: step_detail(h.last_step),
+        },
+        Card {
+            label: "Final val loss",
+            value: fmt_opt(h.final_val_loss),
+            detail: String::new(),
+        },
         Card {
             label: "Best val loss",
             value: fmt_opt(h.best_val_loss),
-            detail: h.best_val_step.map(|s| format!("at step {s}")).unwrap_or_default(),
+            detail: h
+                .best_val_step
+                .map(|s| format!("at step {s}"))
+                .unwrap_or_default(),
         },
         Card {
             label: "Val − train gap",
-            value: h.gap_percent.map(|g| format!("{g:+.1}%")).unwrap_or_else(|| "—".into()),
+            value: h
+                .gap_percent
+                .map(|g| format!("{g:+.1}%"))
+                .unwrap_or_else(|| "—".into()),
             detail: "of the final train loss".into(),
         },
     ];
@@ -275,7 +321,10 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
             last: fmt_opt(s.last),
             best: fmt_opt(s.best),
             best_step: s.best_step.map(|v| v.to_string()).unwrap_or_default(),
-            first_nonfinite_step: s.first_nonfinite_step.map(|v| v.to_string()).unwrap_or_default(),
+            first_nonfinite_step: s
+                .first_nonfinite_step
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
         })
         .collect();
     let events = run
@@ -300,12 +349,20 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         size: fmt_bytes(art.bytes),
         files: art.files,
     };
-    let (images, folders): (Vec<ArtifactRow>, Vec<ArtifactRow>) =
-        run.artifacts.iter().enumerate().map(artifact_row).partition(|r| r.href.is_some());
+    let (images, folders): (Vec<ArtifactRow>, Vec<ArtifactRow>) = run
+        .artifacts
+        .iter()
+        .enumerate()
+        .map(artifact_row)
+        .partition(|r| r.href.is_some());
     let problems = run
         .problems
         .iter()
-        .map(|p| ProblemRow { severity: p.severity.as_str(), place: place(&p.file, p.line), message: &p.message })
+        .map(|p| ProblemRow {
+            severity: p.severity.as_str(),
+            place: place(&p.file, p.line),
+            message: &p.message,
+        })
         .collect();
     RunView {
         root: "../../",
@@ -328,6 +385,7 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         metrics,
         params: run.flat_params().into_iter().collect(),
         events,
+        failure: failure_event(run),
         validations: validation_blocks(a),
         images,
         folders,
@@ -335,9 +393,26 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
     }
 }
 
+/// The last traceback of a failed run, else its last error line.
+fn failure_event(run: &crate::model::Run) -> Option<EventRow<'_>> {
+    use crate::model::EventKind;
+    if run.status != Status::Failed {
+        return None;
+    }
+    let last_of = |kind: EventKind| run.events.iter().rev().find(|e| e.kind == kind);
+    last_of(EventKind::Traceback).or_else(|| last_of(EventKind::Error)).map(|e| EventRow {
+        kind: format!("{:?}", e.kind).to_lowercase(),
+        step: e.step,
+        message: &e.message,
+        place: place(&e.file, e.line),
+    })
+}
+
 /// Samples grouped by the step of their validation block, with that step's val loss.
 fn validation_blocks(a: &Analyzed) -> Vec<ValidationBlock<'_>> {
-    let val = a.run.series(crate::model::Family::Loss, crate::model::Split::Val);
+    let val = a
+        .run
+        .series(crate::model::Family::Loss, crate::model::Split::Val);
     let mut blocks: Vec<ValidationBlock> = Vec::new();
     for s in &a.run.samples {
         if blocks.last().is_none_or(|b| b.step != s.step) {
@@ -345,7 +420,11 @@ fn validation_blocks(a: &Analyzed) -> Vec<ValidationBlock<'_>> {
                 .and_then(|v| v.points.iter().find(|p| Some(p.step) == s.step))
                 .map(|p| fmt_num(p.value))
                 .unwrap_or_default();
-            blocks.push(ValidationBlock { step: s.step, loss, samples: Vec::new() });
+            blocks.push(ValidationBlock {
+                step: s.step,
+                loss,
+                samples: Vec::new(),
+            });
         }
         if let Some(b) = blocks.last_mut() {
             b.samples.push((s.index, &s.question, &s.answer));
@@ -434,7 +513,10 @@ mod tests {
     use super::*;
 
     fn flat(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -445,6 +527,13 @@ mod tests {
             flat(&[("lr", "0.0001"), ("seed", "1"), ("name", "c")]),
         ];
         assert_eq!(differing_params(&flats), (vec!["lr".to_string()], 0));
+        // A key only some runs have, with one value, is not a difference.
+        let mixed = vec![
+            flat(&[("lr", "0.1")]),
+            flat(&[("lr", "0.2"), ("seq_len", "1024")]),
+            flat(&[("seq_len", "1024")]),
+        ];
+        assert_eq!(differing_params(&mixed).0, vec!["lr".to_string()]);
     }
 
     #[test]
@@ -456,6 +545,9 @@ mod tests {
         assert_eq!(fmt_duration(3725.0), "1h 02m 05s");
         assert_eq!(fmt_duration(65.0), "1m 05s");
         assert_eq!(fmt_bytes(1_500_000), "1.5 MB");
-        assert_eq!(image_href(2, "a/b/training curves.png"), "files/2-training_curves.png");
+        assert_eq!(
+            image_href(2, "a/b/training curves.png"),
+            "files/2-training_curves.png"
+        );
     }
 }
