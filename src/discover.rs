@@ -12,7 +12,14 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 /// Folder names that never hold runs and can be huge.
-const SKIPPED_DIRS: &[&str] = &[".git", "__pycache__", "node_modules", "target", ".venv", "venv"];
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    "__pycache__",
+    "node_modules",
+    "target",
+    ".venv",
+    "venv",
+];
 
 /// Everything readable under ROOT, by folder.
 #[derive(Debug, Default)]
@@ -73,12 +80,20 @@ pub fn walk(root: &Path, out: Option<&Path>) -> Result<Tree> {
     if !root.is_dir() {
         bail!("ROOT {} is not a folder", root.display());
     }
-    let root = root.canonicalize().with_context(|| format!("cannot resolve ROOT {}", root.display()))?;
+    let root = root
+        .canonicalize()
+        .with_context(|| format!("cannot resolve ROOT {}", root.display()))?;
     let out = out.and_then(|o| absolute(o).ok());
-    let mut tree = Tree { root: root.clone(), ..Tree::default() };
+    let mut tree = Tree {
+        root: root.clone(),
+        ..Tree::default()
+    };
     tree.dirs.insert(String::new(), Folder::default());
 
-    let walker = WalkDir::new(&root).follow_links(false).sort_by_file_name().into_iter();
+    let walker = WalkDir::new(&root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
     let walker = walker.filter_entry(|e| {
         if e.depth() == 0 {
             return true;
@@ -106,7 +121,10 @@ pub fn walk(root: &Path, out: Option<&Path>) -> Result<Tree> {
             continue;
         }
         let rel = rel_path(&root, entry.path());
-        let parent = rel.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+        let parent = rel
+            .rsplit_once('/')
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default();
         let name = entry.file_name().to_string_lossy().into_owned();
         let file_type = entry.file_type();
         if file_type.is_dir() {
@@ -115,16 +133,26 @@ pub fn walk(root: &Path, out: Option<&Path>) -> Result<Tree> {
         } else if file_type.is_file() {
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
             let real = entry.path().to_path_buf();
-            tree.dirs.entry(parent).or_default().files.push(FileEntry { name, rel, real, size });
+            tree.dirs.entry(parent).or_default().files.push(FileEntry {
+                name,
+                rel,
+                real,
+                size,
+            });
         } else if file_type.is_symlink() {
             match resolve_symlink(&root, entry.path()) {
                 Ok((real, meta)) if meta.is_file() => {
                     let size = meta.len();
-                    tree.dirs.entry(parent).or_default().files.push(FileEntry { name, rel, real, size });
+                    tree.dirs.entry(parent).or_default().files.push(FileEntry {
+                        name,
+                        rel,
+                        real,
+                        size,
+                    });
                 }
-                Ok(_) => tree
-                    .skipped
-                    .push(format!("{rel}: symlinked folder not followed (its target is read where it lives)")),
+                Ok(_) => tree.skipped.push(format!(
+                    "{rel}: symlinked folder not followed (its target is read where it lives)"
+                )),
                 Err(why) => tree.skipped.push(format!("{rel}: {why}")),
             }
         }
@@ -134,18 +162,24 @@ pub fn walk(root: &Path, out: Option<&Path>) -> Result<Tree> {
 
 /// Resolve a symlink, refusing any target outside ROOT.
 fn resolve_symlink(root: &Path, link: &Path) -> Result<(PathBuf, std::fs::Metadata), String> {
-    let target = link.canonicalize().map_err(|e| format!("broken symlink: {e}"))?;
+    let target = link
+        .canonicalize()
+        .map_err(|e| format!("broken symlink: {e}"))?;
     if !target.starts_with(root) {
         return Err("symlink points outside ROOT; not read".to_string());
     }
-    let meta = std::fs::metadata(&target).map_err(|e| format!("cannot read symlink target: {e}"))?;
+    let meta =
+        std::fs::metadata(&target).map_err(|e| format!("cannot read symlink target: {e}"))?;
     Ok((target, meta))
 }
 
 /// `path` relative to `root` with `/` separators.
 pub fn rel_path(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// An absolute, normalized form of a path that may not exist yet.
@@ -153,7 +187,11 @@ pub fn absolute(path: &Path) -> std::io::Result<PathBuf> {
     if let Ok(p) = path.canonicalize() {
         return Ok(p);
     }
-    let abs = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) };
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
     // Canonicalize the deepest existing ancestor so the comparison with ROOT is fair.
     let mut existing = abs.as_path();
     let mut tail = Vec::new();
@@ -201,11 +239,16 @@ mod tests {
         let root = tmp.path();
         fs::create_dir(root.join("run")).unwrap();
         fs::write(root.join("run/real.log"), "x").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("run/leak.log")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("run/leak.log"))
+            .unwrap();
         std::os::unix::fs::symlink(root.join("run/real.log"), root.join("run/inside.log")).unwrap();
         std::os::unix::fs::symlink(outside.path(), root.join("escape")).unwrap();
         let tree = walk(root, None).unwrap();
-        let names: Vec<&str> = tree.dirs["run"].files.iter().map(|f| f.name.as_str()).collect();
+        let names: Vec<&str> = tree.dirs["run"]
+            .files
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
         assert_eq!(names, vec!["inside.log", "real.log"]);
         assert!(!tree.dirs.contains_key("escape"));
         assert_eq!(tree.skipped.len(), 2, "{:?}", tree.skipped);

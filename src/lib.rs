@@ -47,17 +47,24 @@ pub struct BuildReport {
 impl BuildReport {
     /// Runs with at least one problem.
     pub fn runs_with_problems(&self) -> usize {
-        self.runs.iter().filter(|a| !a.run.problems.is_empty()).count()
+        self.runs
+            .iter()
+            .filter(|a| !a.run.problems.is_empty())
+            .count()
     }
 
     /// True when any run has an error-level problem (`--strict` fails on it).
     pub fn has_errors(&self) -> bool {
-        self.runs.iter().any(|a| a.run.problems.iter().any(|p| p.severity == Severity::Error))
+        self.runs
+            .iter()
+            .any(|a| a.run.problems.iter().any(|p| p.severity == Severity::Error))
     }
 
     /// Every problem with the run it belongs to, in order.
     pub fn problems(&self) -> impl Iterator<Item = (&Run, &Problem)> {
-        self.runs.iter().flat_map(|a| a.run.problems.iter().map(move |p| (&a.run, p)))
+        self.runs
+            .iter()
+            .flat_map(|a| a.run.problems.iter().map(move |p| (&a.run, p)))
     }
 }
 
@@ -81,7 +88,10 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
     let theme = render::html::Theme::load(opts.templates.as_deref())?;
     let tree = discover::walk(&opts.root, out.as_deref())?;
     let candidates = load::find_candidates(&tree);
-    let runs: Vec<Run> = candidates.par_iter().flat_map_iter(|c| load::read(&tree, c)).collect();
+    let runs: Vec<Run> = candidates
+        .par_iter()
+        .flat_map_iter(|c| load::read(&tree, c))
+        .collect();
     let runs = assign_ids(runs);
     let analyzed: Vec<Analyzed> = runs.into_par_iter().map(analyze::analyze).collect();
     if let Some(out) = &out {
@@ -89,16 +99,24 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
         render::write_site(&theme, &opts.title, &analyzed, &tree.root, &staging)?;
         staging.commit()?;
     }
-    Ok(BuildReport { runs: analyzed, skipped: tree.skipped })
+    Ok(BuildReport {
+        runs: analyzed,
+        skipped: tree.skipped,
+    })
 }
 
 /// The output folder may sit inside ROOT (it is skipped), but must never be
 /// ROOT or contain it: replacing it would delete the experiments.
 fn check_out_path(opts: &Options, out: &std::path::Path) -> Result<PathBuf> {
-    let out_abs = discover::absolute(out).with_context(|| format!("cannot resolve output path {}", out.display()))?;
+    let out_abs = discover::absolute(out)
+        .with_context(|| format!("cannot resolve output path {}", out.display()))?;
     if let Ok(root) = opts.root.canonicalize() {
         if root.starts_with(&out_abs) {
-            bail!("output folder {} would contain ROOT {}; choose another --out", out.display(), opts.root.display());
+            bail!(
+                "output folder {} would contain ROOT {}; choose another --out",
+                out.display(),
+                opts.root.display()
+            );
         }
     }
     Ok(out_abs)
@@ -108,7 +126,11 @@ fn check_out_path(opts: &Options, out: &std::path::Path) -> Result<PathBuf> {
 fn assign_ids(mut runs: Vec<Run>) -> Vec<Run> {
     let mut seen = BTreeSet::new();
     for run in &mut runs {
-        let base = if run.id.is_empty() { slug(&run.path) } else { slug(&run.id) };
+        let base = if run.id.is_empty() {
+            slug(&run.path)
+        } else {
+            slug(&run.id)
+        };
         let mut id = base.clone();
         let mut n = 2;
         while !seen.insert(id.clone()) {
@@ -147,7 +169,10 @@ mod tests {
     #[test]
     fn slugs_are_url_safe_and_readable() {
         assert_eq!(slug("lr-sweep/lr-1e-4"), "lr-sweep-lr-1e-4");
-        assert_eq!(slug("successful/2026-03-02_tinyllama-base"), "successful-2026-03-02-tinyllama-base");
+        assert_eq!(
+            slug("successful/2026-03-02_tinyllama-base"),
+            "successful-2026-03-02-tinyllama-base"
+        );
         assert_eq!(slug("<script>alert(1)</script>"), "script-alert-1-script");
         assert_eq!(slug("../.."), "run");
         assert_eq!(slug("lr 0.5"), "lr-0.5");
@@ -155,7 +180,11 @@ mod tests {
 
     #[test]
     fn clashing_ids_get_suffixes() {
-        let runs = vec![Run::new("a b", "", "x"), Run::new("a-b", "", "x"), Run::new("a_b", "", "x")];
+        let runs = vec![
+            Run::new("a b", "", "x"),
+            Run::new("a-b", "", "x"),
+            Run::new("a_b", "", "x"),
+        ];
         let ids: Vec<String> = assign_ids(runs).into_iter().map(|r| r.id).collect();
         assert_eq!(ids, vec!["a-b", "a-b-2", "a-b-3"]);
     }

@@ -88,12 +88,17 @@ impl Run {
 
     /// The series with this family and split, if the run has one (first by name).
     pub fn series(&self, family: Family, split: Split) -> Option<&Series> {
-        self.metrics.iter().find(|s| s.family == family && s.split == split)
+        self.metrics
+            .iter()
+            .find(|s| s.family == family && s.split == split)
     }
 
     /// Error-level problems on this run.
     pub fn error_count(&self) -> usize {
-        self.problems.iter().filter(|p| p.severity == Severity::Error).count()
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count()
     }
 
     /// Add a point to the series named `name`, creating it (classified) if needed.
@@ -125,7 +130,11 @@ fn flatten_value(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<Str
     match value {
         Value::Object(map) if !map.is_empty() || prefix.is_empty() => {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten_value(&key, v, out);
             }
         }
@@ -185,7 +194,13 @@ impl Series {
     /// An empty series with family and split recognised from `name`.
     pub fn new(name: &str, source: &str) -> Series {
         let (family, split) = classify(name);
-        Series { name: name.to_string(), family, split, source: source.to_string(), points: Vec::new() }
+        Series {
+            name: name.to_string(),
+            family,
+            split,
+            source: source.to_string(),
+            points: Vec::new(),
+        }
     }
 }
 
@@ -207,7 +222,12 @@ pub struct Point {
 
 impl Point {
     pub fn at(step: u64, value: f64) -> Point {
-        Point { step, value, wall_time: None, epoch: None }
+        Point {
+            step,
+            value,
+            wall_time: None,
+            epoch: None,
+        }
     }
 }
 
@@ -314,17 +334,25 @@ pub fn classify(name: &str) -> (Family, Split) {
         .filter(|w| !w.is_empty())
         .collect();
     let has = |w: &str| words.contains(&w);
-    let split = if words.iter().any(|w| matches!(*w, "val" | "valid" | "validation" | "eval" | "evaluation" | "dev"))
-    {
+    let split = if words.iter().any(|w| {
+        matches!(
+            *w,
+            "val" | "valid" | "validation" | "eval" | "evaluation" | "dev"
+        )
+    }) {
         Split::Val
     } else if has("test") || has("predict") {
         Split::Test
     } else {
         Split::Train
     };
-    let family = if has("lr") || lower.contains("learning_rate") || lower.contains("learning rate") {
+    let family = if has("lr") || lower.contains("learning_rate") || lower.contains("learning rate")
+    {
         Family::LearningRate
-    } else if lower.contains("grad_norm") || lower.contains("gradnorm") || (has("grad") && has("norm")) {
+    } else if lower.contains("grad_norm")
+        || lower.contains("gradnorm")
+        || (has("grad") && has("norm"))
+    {
         Family::GradNorm
     } else if has("ppl") || lower.contains("perplexity") {
         Family::Perplexity
@@ -343,7 +371,11 @@ pub fn classify(name: &str) -> (Family, Split) {
         Family::Throughput
     } else if lower.contains("mem") {
         Family::Memory
-    } else if lower.contains("time") || has("runtime") || lower.ends_with("_ms") || lower.ends_with("_s") {
+    } else if lower.contains("time")
+        || has("runtime")
+        || lower.ends_with("_ms")
+        || lower.ends_with("_s")
+    {
         Family::Time
     } else {
         Family::Other
@@ -450,8 +482,18 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(severity: Severity, file: &str, line: Option<usize>, message: impl Into<String>) -> Problem {
-        Problem { severity, file: file.to_string(), line, message: message.into() }
+    pub fn new(
+        severity: Severity,
+        file: &str,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            severity,
+            file: file.to_string(),
+            line,
+            message: message.into(),
+        }
     }
     pub fn error(file: &str, line: Option<usize>, message: impl Into<String>) -> Problem {
         Problem::new(Severity::Error, file, line, message)
@@ -525,7 +567,11 @@ mod tests {
 
     #[test]
     fn non_finite_values_serialize_as_strings() {
-        let p = [Point::at(1, f64::NAN), Point::at(2, f64::INFINITY), Point::at(3, 0.5)];
+        let p = [
+            Point::at(1, f64::NAN),
+            Point::at(2, f64::INFINITY),
+            Point::at(3, 0.5),
+        ];
         let json = serde_json::to_string(&p).unwrap();
         assert!(json.contains("\"NaN\""), "{json}");
         assert!(json.contains("\"Infinity\""), "{json}");

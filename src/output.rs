@@ -38,7 +38,9 @@ impl Staging {
             if !out.is_dir() {
                 bail!("output path {} exists and is not a folder", out.display());
             }
-            let empty = fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
+            let empty = fs::read_dir(out)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
             if !empty && !out.join(MARKER).is_file() {
                 bail!(
                     "output folder {} exists and is not a runboard site (no {MARKER}); refusing to replace it",
@@ -46,20 +48,26 @@ impl Staging {
                 );
             }
         }
-        fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
         let tmp = parent.join(format!(".{name}.runboard-tmp-{}", std::process::id()));
         if tmp.exists() {
             fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
         }
         fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        Ok(Staging { out: out.to_path_buf(), tmp, committed: false })
+        Ok(Staging {
+            out: out.to_path_buf(),
+            tmp,
+            committed: false,
+        })
     }
 
     /// Write `bytes` to `rel` (a `/`-separated path inside the site).
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path_of(rel)?;
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
@@ -68,9 +76,11 @@ impl Staging {
     pub fn copy(&self, from: &Path, rel: &str) -> Result<()> {
         let path = self.path_of(rel)?;
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        fs::copy(from, &path).with_context(|| format!("cannot copy {} to {}", from.display(), path.display()))?;
+        fs::copy(from, &path)
+            .with_context(|| format!("cannot copy {} to {}", from.display(), path.display()))?;
         Ok(())
     }
 
@@ -90,17 +100,20 @@ impl Staging {
             std::process::id()
         ));
         if self.out.exists() {
-            fs::rename(&self.out, &old)
-                .with_context(|| format!("cannot move the previous site {} aside", self.out.display()))?;
+            fs::rename(&self.out, &old).with_context(|| {
+                format!("cannot move the previous site {} aside", self.out.display())
+            })?;
         }
         if let Err(e) = fs::rename(&self.tmp, &self.out) {
             // Put the previous site back so a failed swap loses nothing.
             let _ = fs::rename(&old, &self.out);
-            return Err(e).with_context(|| format!("cannot move the new site into {}", self.out.display()));
+            return Err(e)
+                .with_context(|| format!("cannot move the new site into {}", self.out.display()));
         }
         self.committed = true;
         if old.exists() {
-            fs::remove_dir_all(&old).with_context(|| format!("cannot remove the previous site {}", old.display()))?;
+            fs::remove_dir_all(&old)
+                .with_context(|| format!("cannot remove the previous site {}", old.display()))?;
         }
         Ok(())
     }

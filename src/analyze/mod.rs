@@ -37,5 +37,10 @@ pub struct Diagnostic {
 pub fn analyze(run: Run) -> Analyzed {
     let summaries: Vec<SeriesSummary> = run.metrics.iter().map(summary::summarize).collect();
     let headline = summary::headline(&summaries);
-    Analyzed { run, summaries, headline, diagnostics: Vec::new() }
+    Analyzed {
+        run,
+        summaries,
+        headline,
+        diagnostics: Vec::new(),
+    }
 }

@@ -106,11 +106,17 @@ pub struct Headline {
 /// Pick the run's main train and val loss series (the loss family, the
 /// first series of each split in display order) and read their numbers.
 pub fn headline(summaries: &[SeriesSummary]) -> Headline {
-    let pick = |split: Split| summaries.iter().find(|s| s.family == "loss" && s.split == split.as_str());
+    let pick = |split: Split| {
+        summaries
+            .iter()
+            .find(|s| s.family == "loss" && s.split == split.as_str())
+    };
     let train = pick(Split::Train);
     let val = pick(Split::Val);
     let gap_percent = match (train.and_then(|t| t.last), val.and_then(|v| v.last)) {
-        (Some(t), Some(v)) if t.is_finite() && v.is_finite() && t != 0.0 => Some((v - t) / t.abs() * 100.0),
+        (Some(t), Some(v)) if t.is_finite() && v.is_finite() && t != 0.0 => {
+            Some((v - t) / t.abs() * 100.0)
+        }
         _ => None,
     };
     Headline {
@@ -120,7 +126,11 @@ pub fn headline(summaries: &[SeriesSummary]) -> Headline {
         best_val_loss: val.and_then(|v| v.best),
         best_val_step: val.and_then(|v| v.best_step),
         gap_percent,
-        last_step: summaries.iter().filter(|s| s.family == "loss").filter_map(|s| s.last_step).max(),
+        last_step: summaries
+            .iter()
+            .filter(|s| s.family == "loss")
+            .filter_map(|s| s.last_step)
+            .max(),
     }
 }
 
@@ -137,7 +147,10 @@ mod tests {
 
     #[test]
     fn best_of_a_loss_is_its_minimum_and_skips_nan() {
-        let s = summarize(&series("val_loss", &[(10, 2.0), (20, 1.5), (30, f64::NAN), (40, 1.7)]));
+        let s = summarize(&series(
+            "val_loss",
+            &[(10, 2.0), (20, 1.5), (30, f64::NAN), (40, 1.7)],
+        ));
         assert_eq!(s.best, Some(1.5));
         assert_eq!(s.best_step, Some(20));
         assert_eq!(s.first_nonfinite_step, Some(30));
@@ -155,7 +168,10 @@ mod tests {
     #[test]
     fn all_nan_series_has_no_best() {
         let s = summarize(&series("loss", &[(1, f64::NAN)]));
-        assert_eq!((s.best, s.min, s.first_nonfinite_step), (None, None, Some(1)));
+        assert_eq!(
+            (s.best, s.min, s.first_nonfinite_step),
+            (None, None, Some(1))
+        );
         assert!(s.last.unwrap().is_nan());
     }
 

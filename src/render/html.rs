@@ -21,9 +21,18 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
 /// Static files copied into `assets/` of every site.
 pub const ASSETS: &[(&str, &[u8])] = &[
     ("assets/style.css", include_bytes!("../../assets/style.css")),
-    ("assets/runboard.js", include_bytes!("../../assets/runboard.js")),
-    ("assets/fonts/DejaVuSans.ttf", include_bytes!("../../assets/fonts/DejaVuSans.ttf")),
-    ("assets/fonts/LICENSE-DejaVu.txt", include_bytes!("../../assets/fonts/LICENSE-DejaVu.txt")),
+    (
+        "assets/runboard.js",
+        include_bytes!("../../assets/runboard.js"),
+    ),
+    (
+        "assets/fonts/DejaVuSans.ttf",
+        include_bytes!("../../assets/fonts/DejaVuSans.ttf"),
+    ),
+    (
+        "assets/fonts/LICENSE-DejaVu.txt",
+        include_bytes!("../../assets/fonts/LICENSE-DejaVu.txt"),
+    ),
 ];
 
 /// The loaded templates.
@@ -34,14 +43,17 @@ pub struct Theme {
 impl Theme {
     /// Built-in templates, with any `*.html` in `user_dir` replacing the one of the same name.
     pub fn load(user_dir: Option<&Path>) -> Result<Theme> {
-        let mut sources: Vec<(String, String)> =
-            BUILTIN_TEMPLATES.iter().map(|(n, s)| (n.to_string(), s.to_string())).collect();
+        let mut sources: Vec<(String, String)> = BUILTIN_TEMPLATES
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect();
         if let Some(dir) = user_dir {
-            let entries =
-                std::fs::read_dir(dir).with_context(|| format!("cannot read templates folder {}", dir.display()))?;
+            let entries = std::fs::read_dir(dir)
+                .with_context(|| format!("cannot read templates folder {}", dir.display()))?;
             let mut names = Vec::new();
             for entry in entries {
-                let entry = entry.with_context(|| format!("cannot read templates folder {}", dir.display()))?;
+                let entry = entry
+                    .with_context(|| format!("cannot read templates folder {}", dir.display()))?;
                 let name = entry.file_name().to_string_lossy().into_owned();
                 if name.ends_with(".html") {
                     names.push(name);
@@ -50,21 +62,23 @@ impl Theme {
             names.sort();
             for name in names {
                 let path = dir.join(&name);
-                let text =
-                    std::fs::read_to_string(&path).with_context(|| format!("cannot read template {}", path.display()))?;
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read template {}", path.display()))?;
                 sources.retain(|(n, _)| n != &name);
                 sources.push((name, text));
             }
         }
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html"]);
-        tera.add_raw_templates(sources).map_err(|e| anyhow::anyhow!("bad template: {}", tera_error_chain(&e)))?;
+        tera.add_raw_templates(sources)
+            .map_err(|e| anyhow::anyhow!("bad template: {}", tera_error_chain(&e)))?;
         Ok(Theme { tera })
     }
 
     /// Render template `name` with `view` as its context.
     pub fn render<T: Serialize>(&self, name: &str, view: &T) -> Result<String> {
-        let context = tera::Context::from_serialize(view).context("cannot serialize the page data")?;
+        let context =
+            tera::Context::from_serialize(view).context("cannot serialize the page data")?;
         self.tera
             .render(name, &context)
             .map_err(|e| anyhow::anyhow!("cannot render {name}: {}", tera_error_chain(&e)))
@@ -96,7 +110,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), "custom {{ title }}").unwrap();
         let theme = Theme::load(Some(dir.path())).unwrap();
-        let out = theme.render("index.html", &serde_json::json!({"title": "<b>x</b>"})).unwrap();
+        let out = theme
+            .render("index.html", &serde_json::json!({"title": "<b>x</b>"}))
+            .unwrap();
         assert_eq!(out, "custom &lt;b&gt;x&lt;&#x2F;b&gt;");
     }
 

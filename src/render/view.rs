@@ -400,12 +400,14 @@ fn failure_event(run: &crate::model::Run) -> Option<EventRow<'_>> {
         return None;
     }
     let last_of = |kind: EventKind| run.events.iter().rev().find(|e| e.kind == kind);
-    last_of(EventKind::Traceback).or_else(|| last_of(EventKind::Error)).map(|e| EventRow {
-        kind: format!("{:?}", e.kind).to_lowercase(),
-        step: e.step,
-        message: &e.message,
-        place: place(&e.file, e.line),
-    })
+    last_of(EventKind::Traceback)
+        .or_else(|| last_of(EventKind::Error))
+        .map(|e| EventRow {
+            kind: format!("{:?}", e.kind).to_lowercase(),
+            step: e.step,
+            message: &e.message,
+            place: place(&e.file, e.line),
+        })
 }
 
 /// Samples grouped by the step of their validation block, with that step's val loss.
