@@ -79,7 +79,7 @@ fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// The number after `label` on the last line of `text` that has it.
 fn last_value_after(text: &str, label: &str) -> f64 {
-    let line = text.lines().filter(|l| l.contains(label)).last().unwrap();
+    let line = text.lines().rfind(|l| l.contains(label)).unwrap();
     line.split(label).nth(1).unwrap().trim().parse().unwrap()
 }
 

@@ -20,6 +20,17 @@ pub struct Analyzed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// When a run records no duration, its logged wall times (seconds since the
+/// start) still say how long it ran: the latest one.
+fn duration_from_wall_times(run: &Run) -> Option<f64> {
+    run.metrics
+        .iter()
+        .flat_map(|s| s.points.iter().filter_map(|p| p.wall_time))
+        .filter(|t| t.is_finite())
+        .reduce(f64::max)
+        .filter(|t| *t > 0.0)
+}
+
 /// A finding about a run (overfitting, divergence, ...).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Diagnostic {
@@ -34,7 +45,10 @@ pub struct Diagnostic {
 }
 
 /// Compute summaries and headline for one run.
-pub fn analyze(run: Run) -> Analyzed {
+pub fn analyze(mut run: Run) -> Analyzed {
+    if run.duration_seconds.is_none() {
+        run.duration_seconds = duration_from_wall_times(&run);
+    }
     let summaries: Vec<SeriesSummary> = run.metrics.iter().map(summary::summarize).collect();
     let headline = summary::headline(&summaries);
     Analyzed {

@@ -4,16 +4,57 @@
 //! result is always an object, so callers can merge it into [`Run::params`]
 //! without checking: a file that does not parse gives an empty object and an
 //! error, a top level that is not a mapping is kept under `"value"` with a
-//! warning. Also finds the run's own name among the usual config keys.
+//! warning. Also finds the run's own name among the usual config keys, and
+//! which params file of a run folder to read, which every format shares.
 //!
 //! [`Run::params`]: crate::model::Run::params
 
-use crate::model::Problem;
+use crate::discover::{FileEntry, Folder};
+use crate::load::{file_named, SourceText};
+use crate::model::{Problem, Run};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// Keys that name a run when they sit at the top level or one level down, best first.
 const NESTED_NAME_KEYS: [&str; 3] = ["run_name", "wandb_run_name", "experiment_name"];
+
+/// Params files read beside a run's metrics, first found wins.
+const PARAMS_FILES: &[&str] = &[
+    "params.yaml",
+    "params.yml",
+    "config.yaml",
+    "config.yml",
+    "params.json",
+    "config.json",
+];
+
+/// The params file of a run folder, if it has one (see [`PARAMS_FILES`] for the order).
+pub(crate) fn params_file(folder: &Folder) -> Option<FileEntry> {
+    PARAMS_FILES
+        .iter()
+        .find_map(|n| file_named(folder, n))
+        .cloned()
+}
+
+/// Read a params file's text into the run (YAML or JSON by extension).
+pub(crate) fn read_params(run: &mut Run, source: &SourceText) {
+    let (params, problems) = if source.name.ends_with(".json") {
+        parse_json_params(&source.text, &source.rel)
+    } else {
+        parse_yaml_params(&source.text, &source.rel)
+    };
+    merge_params(&mut run.params, params);
+    run.problems.extend(problems);
+}
+
+/// Merge `extra` into `params`, keeping what is already there.
+fn merge_params(params: &mut Value, extra: Value) {
+    if let (Value::Object(into), Value::Object(from)) = (params, extra) {
+        for (k, v) in from {
+            into.entry(k).or_insert(v);
+        }
+    }
+}
 
 /// Parse a YAML config into a params object.
 ///

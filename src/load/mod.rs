@@ -7,6 +7,11 @@
 //! the format's pure parser turns text into runs, so parsers are tested on
 //! strings. A claim names the files of one run; a format's `read` returns a
 //! `Vec<Run>` because one file may hold several runs.
+//!
+//! Each format's module owns its `claim` and `read_run`, so everything about a
+//! format is in one place; this module keeps what every run gets whatever its
+//! format: artifacts, dated folder names, a name from params, and a status
+//! inferred from planned steps when the format could not tell.
 
 pub mod config;
 pub mod metrics_jsonl;
@@ -26,22 +31,27 @@ pub struct Format {
     /// Name stored in `Run::format`.
     pub name: &'static str,
     /// The files of this folder that make up a run of this format, in reading order; empty if none.
-    claim: fn(&Folder, &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry>,
+    claim: ClaimFn,
     /// Turn the run's texts into runs (a pure function of its inputs).
-    read: fn(Run, &[SourceText]) -> Vec<Run>,
+    read: ReadFn,
 }
+
+/// A format's claim: given a folder and a way to sniff a file's head, the files of its run.
+type ClaimFn = fn(&Folder, &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry>;
+/// A format's reader: the base run and the texts of its claimed files, in claim order.
+type ReadFn = fn(Run, &[SourceText]) -> Vec<Run>;
 
 /// Every format, most specific first: the first format that claims a folder owns it.
 pub static FORMATS: &[Format] = &[
     Format {
         name: "metrics_jsonl",
-        claim: claim_metrics_jsonl,
-        read: read_metrics_jsonl_run,
+        claim: metrics_jsonl::claim,
+        read: metrics_jsonl::read_run,
     },
     Format {
         name: "training_log",
-        claim: claim_training_log,
-        read: read_training_log_run,
+        claim: training_log::claim,
+        read: training_log::read_run,
     },
 ];
 
@@ -323,98 +333,6 @@ fn read_head(file: &FileEntry) -> String {
 /// A file of this folder by exact name.
 pub fn file_named<'a>(folder: &'a Folder, name: &str) -> Option<&'a FileEntry> {
     folder.files.iter().find(|f| f.name == name)
-}
-
-/// Params files read beside a run's metrics, first found wins.
-const PARAMS_FILES: &[&str] = &[
-    "params.yaml",
-    "params.yml",
-    "config.yaml",
-    "config.yml",
-    "params.json",
-    "config.json",
-];
-
-fn params_file(folder: &Folder) -> Option<FileEntry> {
-    PARAMS_FILES
-        .iter()
-        .find_map(|n| file_named(folder, n))
-        .cloned()
-}
-
-/// Read a params file's text into the run (YAML or JSON by extension).
-fn read_params(run: &mut Run, source: &SourceText) {
-    let (params, problems) = if source.name.ends_with(".json") {
-        config::parse_json_params(&source.text, &source.rel)
-    } else {
-        config::parse_yaml_params(&source.text, &source.rel)
-    };
-    merge_params(&mut run.params, params);
-    run.problems.extend(problems);
-}
-
-/// Merge `extra` into `params`, keeping what is already there.
-fn merge_params(params: &mut serde_json::Value, extra: serde_json::Value) {
-    if let (serde_json::Value::Object(into), serde_json::Value::Object(from)) = (params, extra) {
-        for (k, v) in from {
-            into.entry(k).or_insert(v);
-        }
-    }
-}
-
-// metrics.jsonl beside params.yaml / config.yaml: our recommended format.
-fn claim_metrics_jsonl(folder: &Folder, sniff: &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry> {
-    let Some(metrics) = folder.files.iter().find(|f| {
-        f.name == "metrics.jsonl"
-            || (f.name.ends_with(".jsonl") && metrics_jsonl::looks_like_metrics_jsonl(&sniff(f)))
-    }) else {
-        return Vec::new();
-    };
-    params_file(folder)
-        .into_iter()
-        .chain([metrics.clone()])
-        .collect()
-}
-
-fn read_metrics_jsonl_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
-    for source in texts {
-        if source.name.ends_with(".jsonl") {
-            metrics_jsonl::read_metrics_jsonl(&mut run, &source.text, &source.rel);
-        } else {
-            read_params(&mut run, source);
-        }
-    }
-    vec![run]
-}
-
-// config.yaml + training.log (captured stdout) + validation.txt.
-fn claim_training_log(folder: &Folder, sniff: &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry> {
-    let log = file_named(folder, "training.log")
-        .filter(|f| training_log::looks_like_training_log(&sniff(f)));
-    let validation = file_named(folder, "validation.txt");
-    if log.is_none() && validation.is_none() {
-        return Vec::new();
-    }
-    params_file(folder)
-        .into_iter()
-        .chain(log.cloned())
-        .chain(validation.cloned())
-        .collect()
-}
-
-fn read_training_log_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
-    // Order matters: the log's validation points come first, validation.txt only fills gaps.
-    for source in texts {
-        match source.name.as_str() {
-            "training.log" => training_log::read_training_log(&mut run, &source.text, &source.rel),
-            "validation.txt" => training_log::read_validation(&mut run, &source.text, &source.rel),
-            _ => read_params(&mut run, source),
-        }
-    }
-    if !texts.iter().any(|t| t.name == "training.log") {
-        run.status_reason = "no training.log beside validation.txt".to_string();
-    }
-    vec![run]
 }
 
 #[cfg(test)]

@@ -23,10 +23,10 @@ pub fn reduce_points(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
         let chunk = &inner[b * inner.len() / buckets..(b + 1) * inner.len() / buckets];
         let (mut lo, mut hi) = (None::<usize>, None::<usize>);
         for (i, p) in chunk.iter().enumerate().filter(|(_, p)| is_plottable(**p)) {
-            if lo.map_or(true, |j| p.1 < chunk[j].1) {
+            if lo.is_none_or(|j| p.1 < chunk[j].1) {
                 lo = Some(i);
             }
-            if hi.map_or(true, |j| p.1 > chunk[j].1) {
+            if hi.is_none_or(|j| p.1 > chunk[j].1) {
                 hi = Some(i);
             }
         }
