@@ -60,10 +60,18 @@ pub fn looks_like_metrics_jsonl(head: &str) -> bool {
     let Some(first) = head.lines().map(str::trim).find(|l| !l.is_empty()) else {
         return false;
     };
-    let Some(rest) = first.strip_prefix('{') else {
-        return false;
-    };
-    first.contains("\"step\"") || rest.trim_start().starts_with('"')
+    // Any JSONL of objects would parse, so a file not called metrics.jsonl must
+    // also have a top-level `"step"` key: a Trackio export or a dataset file is
+    // another format's (or nobody's), not ours.
+    first.starts_with('{') && has_step_key(first)
+}
+
+/// True when `line` has `"step"` followed by a colon (a key, not a value or an escaped string).
+fn has_step_key(line: &str) -> bool {
+    line.match_indices("\"step\"").any(|(at, key)| {
+        let after = line[at + key.len()..].trim_start();
+        after.is_empty() || after.starts_with(':') // empty: the sniffed head ends right there
+    })
 }
 
 /// Read a `metrics.jsonl` file into `run`: points, problems and a status reason.
@@ -141,9 +149,16 @@ mod tests {
     #[test]
     fn sniffs_json_object_lines() {
         assert!(looks_like_metrics_jsonl("{\"step\": 10, \"loss\": 1.0}\n"));
-        assert!(looks_like_metrics_jsonl("\n\n  {\"loss\": 1.0, \"st"));
+        assert!(looks_like_metrics_jsonl(
+            "\n\n  {\"loss\": 1.0, \"step\": 3}"
+        ));
+        let trackio = r#"{"name": "x", "metrics": "[{\"step\": 10, \"loss\": 3.7}]"}"#;
+        assert!(
+            !looks_like_metrics_jsonl(trackio),
+            "step only inside a JSON string"
+        );
         assert!(looks_like_metrics_jsonl("\u{feff}{\"step\""));
-        assert!(looks_like_metrics_jsonl("{ \"epoch\": 1"));
+        assert!(!looks_like_metrics_jsonl("{ \"epoch\": 1, \"loss\": 2}"));
         assert!(!looks_like_metrics_jsonl("epoch,loss,val_loss\n0,1,2\n"));
         assert!(!looks_like_metrics_jsonl("{\n  \"a\": 1\n}\n"));
         assert!(!looks_like_metrics_jsonl(""));
