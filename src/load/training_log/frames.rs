@@ -14,6 +14,8 @@ pub(super) struct Frame<'a> {
     pub(super) step: Option<u64>,
     /// The `loss=X` postfix: its parsed value, or the text that did not parse.
     pub(super) loss: Option<Result<f64, &'a str>>,
+    /// Seconds elapsed since the bar started: the `12:34` of `[12:34<56:00, ...]`.
+    pub(super) elapsed: Option<f64>,
 }
 
 impl Frame<'_> {
@@ -59,7 +61,23 @@ pub(super) fn parse_frame(segment: &str) -> Option<Frame<'_>> {
         description,
         step,
         loss: find_loss(segment),
+        elapsed: find_elapsed(segment),
     })
+}
+
+/// tqdm's elapsed time, `[MM:SS<...` or `[H:MM:SS<...` (also `[MM:SS, ...` when
+/// the total is unknown), in seconds.
+pub(super) fn find_elapsed(segment: &str) -> Option<f64> {
+    let (_, bracket) = segment.rsplit_once('[')?;
+    let clock = bracket.split(['<', ',', ']']).next()?.trim();
+    let mut seconds = 0.0;
+    let mut parts = 0;
+    for part in clock.split(':') {
+        let n: u32 = part.parse().ok()?;
+        seconds = seconds * 60.0 + f64::from(n);
+        parts += 1;
+    }
+    (2..=3).contains(&parts).then_some(seconds)
 }
 
 /// The value of a `loss=` key (not `val_loss=`) in a tqdm postfix.
@@ -79,6 +97,33 @@ pub(super) fn find_loss(segment: &str) -> Option<Result<f64, &str>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod elapsed_tests {
+    use super::*;
+
+    #[test]
+    fn reads_tqdm_elapsed_time() {
+        assert_eq!(
+            find_elapsed("Training:  10%|█ | 10/100 [00:12<01:48, 0.8it/s, loss=2.1]"),
+            Some(12.0)
+        );
+        assert_eq!(
+            find_elapsed("Training: 50%|█| 5/10 [1:02:03<1:02:03, 1.3s/it, loss=2]"),
+            Some(3723.0)
+        );
+        assert_eq!(
+            find_elapsed("Training: 5it [00:07, 0.7it/s, loss=2]"),
+            Some(7.0)
+        );
+        assert_eq!(
+            find_elapsed("Training:   0%|          | 0/1000 [00:00<?, ?it/s]"),
+            Some(0.0)
+        );
+        assert_eq!(find_elapsed("Training: [x<y]"), None);
+        assert_eq!(find_elapsed("no bracket"), None);
+    }
 }
 
 #[cfg(test)]

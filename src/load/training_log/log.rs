@@ -60,6 +60,26 @@ struct LogReader<'a> {
     /// The physical line last warned about a bad frame.
     warned_frame_line: usize,
     problem_count: usize,
+    /// Wall time of the bars before the current one: tqdm's clock restarts with
+    /// every bar (one per epoch), the run's does not.
+    clock: BarClock,
+}
+
+/// Turns per-bar elapsed times into seconds since the first bar started.
+#[derive(Default)]
+struct BarClock {
+    earlier_bars: f64,
+    last: f64,
+}
+
+impl BarClock {
+    fn wall_time(&mut self, elapsed: f64) -> f64 {
+        if elapsed < self.last {
+            self.earlier_bars += self.last;
+        }
+        self.last = elapsed;
+        self.earlier_bars + elapsed
+    }
 }
 
 impl<'a> LogReader<'a> {
@@ -76,6 +96,7 @@ impl<'a> LogReader<'a> {
             final_losses: FinalLosses::default(),
             warned_frame_line: 0,
             problem_count: 0,
+            clock: BarClock::default(),
         }
     }
 
@@ -125,8 +146,15 @@ impl<'a> LogReader<'a> {
             .step
             .unwrap_or_else(|| self.step.map_or(1, |s| s.saturating_add(1)));
         self.step = Some(step);
+        let wall_time = frame.elapsed.map(|e| self.clock.wall_time(e));
         match frame.loss {
-            Some(Ok(value)) => run.push_point(TRAIN_SERIES, self.file, Point::at(step, value)),
+            Some(Ok(value)) => {
+                let point = Point {
+                    wall_time,
+                    ..Point::at(step, value)
+                };
+                run.push_point(TRAIN_SERIES, self.file, point);
+            }
             Some(Err(raw)) if self.warned_frame_line != line_no => {
                 // One warning per physical line: a broken line may hold a thousand frames.
                 self.warned_frame_line = line_no;
@@ -294,6 +322,30 @@ fn checkpoint_step(line: &str) -> Option<u64> {
             let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
             digits.parse().ok()
         })
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn wall_time_keeps_counting_across_bars() {
+        let mut clock = BarClock::default();
+        let times: Vec<f64> = [0.0, 5.0, 10.0, 2.0, 4.0]
+            .iter()
+            .map(|&e| clock.wall_time(e))
+            .collect();
+        assert_eq!(times, vec![0.0, 5.0, 10.0, 12.0, 14.0]);
+    }
+
+    #[test]
+    fn tqdm_elapsed_becomes_wall_time_and_duration() {
+        let log = "Training:  50%|█| 1/2 [00:05<00:05, 0.2it/s, loss=2.0]\rTraining: 100%|█| 2/2 [01:10<00:00, 0.2it/s, loss=1.0]\n";
+        let mut run = Run::new("r", "", "training_log");
+        read_training_log(&mut run, log, "r/training.log");
+        let walls: Vec<Option<f64>> = run.metrics[0].points.iter().map(|p| p.wall_time).collect();
+        assert_eq!(walls, vec![Some(5.0), Some(70.0)]);
+    }
 }
 
 #[cfg(test)]
