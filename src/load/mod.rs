@@ -37,7 +37,7 @@ pub struct Format {
 }
 
 /// A format's claim: given a folder and a way to sniff a file's head, the files of its run.
-type ClaimFn = fn(&Folder, &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry>;
+type ClaimFn = fn(&FolderView) -> Vec<FileEntry>;
 /// A format's reader: the base run and the texts of its claimed files, in claim order.
 type ReadFn = fn(Run, &[SourceText]) -> Vec<Run>;
 
@@ -72,6 +72,43 @@ impl std::fmt::Debug for Candidate {
     }
 }
 
+/// What a format's claim sees of one folder: its files, a way to sniff them,
+/// and the rest of the tree (a format may need a subfolder, e.g. the latest
+/// checkpoint when the top-level file is missing).
+pub struct FolderView<'a> {
+    pub tree: &'a Tree,
+    /// The folder relative to ROOT.
+    pub dir: &'a str,
+    pub folder: &'a Folder,
+}
+
+impl<'a> FolderView<'a> {
+    /// The first few KB of one of its files, for detection by content.
+    pub fn head(&self, file: &FileEntry) -> String {
+        read_head(file)
+    }
+
+    /// A file of this folder by exact name.
+    pub fn file(&self, name: &str) -> Option<&'a FileEntry> {
+        file_named(self.folder, name)
+    }
+
+    /// A direct subfolder by name.
+    pub fn subfolder(&self, name: &str) -> Option<FolderView<'a>> {
+        let dir = if self.dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", self.dir)
+        };
+        let (dir, folder) = self.tree.dirs.get_key_value(&dir)?;
+        Some(FolderView {
+            tree: self.tree,
+            dir,
+            folder,
+        })
+    }
+}
+
 /// One file's text, as a parser gets it.
 pub struct SourceText {
     /// Path relative to ROOT.
@@ -85,14 +122,14 @@ pub struct SourceText {
 /// Decide which folders are runs. Folders below a run that look like model or
 /// checkpoint folders belong to that run and are never runs of their own.
 pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
-    let sniff = |f: &FileEntry| read_head(f);
     let mut out: Vec<Candidate> = Vec::new();
     for (dir, folder) in &tree.dirs {
         if inside_artifact_of_run(dir, &out) {
             continue;
         }
         for format in FORMATS {
-            let files = (format.claim)(folder, &sniff);
+            let view = FolderView { tree, dir, folder };
+            let files = (format.claim)(&view);
             if !files.is_empty() {
                 out.push(Candidate {
                     format,

@@ -18,8 +18,9 @@
 mod rows;
 mod tokens;
 
-use crate::discover::{FileEntry, Folder};
+use crate::discover::FileEntry;
 use crate::load::config::{params_file, read_params};
+use crate::load::FolderView;
 use crate::load::SourceText;
 use crate::model::{Problem, Run, Status};
 use rows::RowReader;
@@ -27,7 +28,9 @@ use serde_json::Value;
 
 /// Claim `metrics.jsonl` (or another `.jsonl` file that sniffs as one) and the
 /// folder's params file: our recommended format.
-pub fn claim(folder: &Folder, sniff: &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry> {
+pub fn claim(view: &FolderView) -> Vec<FileEntry> {
+    let folder = view.folder;
+    let sniff = |f: &FileEntry| view.head(f);
     let Some(metrics) = folder.files.iter().find(|f| {
         f.name == "metrics.jsonl"
             || (f.name.ends_with(".jsonl") && looks_like_metrics_jsonl(&sniff(f)))

@@ -32,8 +32,9 @@ pub use ending::final_losses;
 pub use log::read_training_log;
 pub use validation::read_validation;
 
-use crate::discover::{FileEntry, Folder};
+use crate::discover::FileEntry;
 use crate::load::config::{params_file, read_params};
+use crate::load::FolderView;
 use crate::load::{file_named, SourceText};
 use crate::model::{Problem, Run};
 
@@ -50,7 +51,9 @@ const MAX_PROBLEMS_PER_FILE: usize = 50;
 ///
 /// Either file alone makes a run (a `training.log` only when it sniffs as
 /// captured stdout); the params file joins whichever is there.
-pub fn claim(folder: &Folder, sniff: &dyn Fn(&FileEntry) -> String) -> Vec<FileEntry> {
+pub fn claim(view: &FolderView) -> Vec<FileEntry> {
+    let folder = view.folder;
+    let sniff = |f: &FileEntry| view.head(f);
     let log = file_named(folder, "training.log").filter(|f| looks_like_training_log(&sniff(f)));
     let validation = file_named(folder, "validation.txt");
     if log.is_none() && validation.is_none() {
