@@ -14,7 +14,10 @@
 //! inferred from planned steps when the format could not tell.
 
 pub mod config;
+pub mod csv_logs;
+pub mod hf_trainer;
 pub mod metrics_jsonl;
+pub mod mlx_lm;
 pub mod training_log;
 
 use crate::discover::{FileEntry, Folder, Tree};
@@ -43,6 +46,21 @@ type ReadFn = fn(Run, &[SourceText]) -> Vec<Run>;
 
 /// Every format, most specific first: the first format that claims a folder owns it.
 pub static FORMATS: &[Format] = &[
+    Format {
+        name: "hf_trainer",
+        claim: hf_trainer::claim,
+        read: hf_trainer::read_run,
+    },
+    Format {
+        name: "mlx_lm",
+        claim: mlx_lm::claim,
+        read: mlx_lm::read_run,
+    },
+    Format {
+        name: "csv_logs",
+        claim: csv_logs::claim,
+        read: csv_logs::read_run,
+    },
     Format {
         name: "metrics_jsonl",
         claim: metrics_jsonl::claim,
