@@ -1,0 +1,427 @@
+//! JSON as the Hugging Face Trainer writes it, read leniently.
+//!
+//! The Trainer saves with Python's `json.dumps`, which writes the bare tokens
+//! `NaN`, `Infinity` and `-Infinity` for a diverged loss: not JSON, so they are
+//! swapped for sentinel strings before serde_json sees the text (the swap never
+//! adds or removes a newline, so serde's line numbers still point at the file)
+//! and turned back into numbers by [`number`] or into the strings `"NaN"`,
+//! `"Infinity"`, `"-Infinity"` for params by [`plain`].
+//!
+//! `trainer_state.json` is one document, so one broken byte would lose the whole
+//! run. A small structural scan therefore records where each top-level value and
+//! each `log_history` element starts and ends: entry lines for problems and
+//! events, and, when the document does not parse (a writer killed mid-save), the
+//! complete pieces before the damage are still read.
+
+use serde_json::{Map, Value};
+
+/// Sentinels start with an escaped NUL, which no real key or value holds.
+const SENTINEL_PREFIX: &str = "\u{0}runboard:";
+
+/// Python's non-finite tokens, their sentinel JSON strings, and their values.
+/// `-Infinity` comes before `Infinity` so the sign is taken with it.
+const NON_FINITE: [(&str, &str, f64); 3] = [
+    (
+        "-Infinity",
+        "\"\\u0000runboard:-Infinity\"",
+        f64::NEG_INFINITY,
+    ),
+    ("Infinity", "\"\\u0000runboard:Infinity\"", f64::INFINITY),
+    ("NaN", "\"\\u0000runboard:NaN\"", f64::NAN),
+];
+
+/// Why a text is not (entirely) valid JSON.
+#[derive(Debug)]
+pub(super) struct JsonError {
+    /// 1-based line of the damage, when serde could tell.
+    pub line: Option<usize>,
+    /// What is wrong, without serde's `at line L column C` (columns shift with the swap).
+    pub message: String,
+    /// The text ends in the middle of a value: what a killed writer leaves.
+    pub cut_short: bool,
+}
+
+/// A `trainer_state.json`, as much of it as could be read.
+#[derive(Debug, Default)]
+pub(super) struct StateDocument {
+    /// The top-level object (empty when the top level is not one).
+    pub top: Map<String, Value>,
+    /// Where each element of `log_history` starts (1-based line), in order; empty when unknown.
+    pub entry_lines: Vec<usize>,
+    /// Set when the text did not parse as a whole and only its complete pieces were read.
+    pub error: Option<JsonError>,
+}
+
+/// The number a metric value stands for: a JSON number, or a non-finite
+/// token or string (`NaN`, `Infinity`, `-Infinity`).
+pub(super) fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => {
+            let s = s.strip_prefix(SENTINEL_PREFIX).unwrap_or(s);
+            NON_FINITE
+                .iter()
+                .find(|(token, _, _)| *token == s)
+                .map(|&(_, _, v)| v)
+        }
+        _ => None,
+    }
+}
+
+/// The value with sentinels turned into the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+pub(super) fn plain(value: Value) -> Value {
+    match value {
+        Value::String(s) => match s.strip_prefix(SENTINEL_PREFIX) {
+            Some(token) => Value::String(token.to_string()),
+            None => Value::String(s),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(plain).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, plain(v))).collect()),
+        other => other,
+    }
+}
+
+/// Parse a whole JSON text (results files, `config.json`), non-finite tokens accepted.
+pub(super) fn parse_value(text: &str) -> Result<Value, JsonError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let swapped = swap_non_finite(text);
+    serde_json::from_str(&swapped).map_err(|e| json_error(&e))
+}
+
+/// Parse a `trainer_state.json`, salvaging its complete pieces when it is damaged.
+pub(super) fn parse_state(text: &str) -> StateDocument {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let swapped = swap_non_finite(text);
+    let pieces = scan(&swapped);
+    match serde_json::from_str::<Value>(&swapped) {
+        Ok(Value::Object(top)) => {
+            let count = top
+                .get("log_history")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let entry_lines = if count == pieces.entries.len() {
+                pieces.entries.iter().map(|e| e.line).collect()
+            } else {
+                Vec::new()
+            };
+            StateDocument {
+                top,
+                entry_lines,
+                error: None,
+            }
+        }
+        Ok(other) => StateDocument {
+            error: Some(JsonError {
+                line: None,
+                message: format!("the top level is {}, not an object", kind_of(&other)),
+                cut_short: false,
+            }),
+            ..StateDocument::default()
+        },
+        Err(err) => salvage(&swapped, &pieces, json_error(&err)),
+    }
+}
+
+/// What a value is, in words, for messages.
+pub(super) fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(s) if s.starts_with(SENTINEL_PREFIX) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn json_error(err: &serde_json::Error) -> JsonError {
+    let full = err.to_string();
+    let reason = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(reason, _)| reason);
+    JsonError {
+        line: (err.line() > 0).then_some(err.line()),
+        message: reason.to_string(),
+        cut_short: err.is_eof(),
+    }
+}
+
+/// The complete top-level values and `log_history` elements of a damaged document.
+fn salvage(text: &str, pieces: &Pieces, error: JsonError) -> StateDocument {
+    let parse = |start: usize, end: usize| {
+        text.get(start..end)
+            .and_then(|piece| serde_json::from_str::<Value>(piece).ok())
+    };
+    let mut top = Map::new();
+    for (key, start, end) in &pieces.values {
+        if key != "log_history" {
+            if let Some(value) = parse(*start, *end) {
+                top.insert(key.clone(), value);
+            }
+        }
+    }
+    let mut history = Vec::new();
+    let mut entry_lines = Vec::new();
+    for entry in &pieces.entries {
+        if let Some(value) = entry.end.and_then(|end| parse(entry.start, end)) {
+            history.push(value);
+            entry_lines.push(entry.line);
+        }
+    }
+    if pieces.saw_history {
+        top.insert("log_history".to_string(), Value::Array(history));
+    }
+    StateDocument {
+        top,
+        entry_lines,
+        error: Some(error),
+    }
+}
+
+/// Replace bare `NaN`, `Infinity`, `-Infinity` in value position outside strings.
+fn swap_non_finite(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("NaN") && !text.contains("Infinity") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 256);
+    let (mut copied, mut i) = (0, 0);
+    let (mut in_string, mut escaped) = (false, false);
+    let mut previous = b'\0';
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        let value_position = matches!(previous, b':' | b',' | b'[' | b'\0');
+        let token = NON_FINITE.iter().find(|(token, _, _)| {
+            value_position
+                && bytes[i..].starts_with(token.as_bytes())
+                && !bytes
+                    .get(i + token.len())
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        });
+        if let Some((token, sentinel, _)) = token {
+            out.push_str(&text[copied..i]);
+            out.push_str(sentinel);
+            i += token.len();
+            copied = i;
+            previous = b'"';
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+        }
+        if !b.is_ascii_whitespace() {
+            previous = b;
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Where the pieces of a document lie: byte offsets into the (swapped) text.
+#[derive(Debug, Default)]
+struct Pieces {
+    /// Complete top-level values: key, start, end (exclusive).
+    values: Vec<(String, usize, usize)>,
+    /// Elements of the top-level `log_history` array, complete or not.
+    entries: Vec<Element>,
+    /// A `log_history` array was opened.
+    saw_history: bool,
+}
+
+#[derive(Debug)]
+struct Element {
+    start: usize,
+    /// Exclusive end, once the element is closed.
+    end: Option<usize>,
+    /// 1-based line of its first byte.
+    line: usize,
+}
+
+/// One pass over the text tracking strings and nesting; never fails.
+fn scan(text: &str) -> Pieces {
+    let bytes = text.as_bytes();
+    let mut pieces = Pieces::default();
+    let (mut depth, mut line) = (0usize, 1usize);
+    let (mut in_string, mut escaped, mut string_start) = (false, false, 0);
+    let (mut expect_key, mut after_colon) = (false, false);
+    let mut key: Option<String> = None;
+    let mut value_start: Option<usize> = None;
+    let (mut in_history, mut element_pending) = (false, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            line += 1;
+        }
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => {
+                    in_string = false;
+                    if depth == 1 && expect_key {
+                        key = text
+                            .get(string_start..=i)
+                            .and_then(|k| serde_json::from_str(k).ok());
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if b.is_ascii_whitespace() {
+            continue;
+        }
+        if depth == 1 && after_colon {
+            after_colon = false;
+            value_start = Some(i);
+            if b == b'[' && key.as_deref() == Some("log_history") && !pieces.saw_history {
+                (in_history, element_pending, pieces.saw_history) = (true, true, true);
+                depth += 1;
+                continue;
+            }
+        }
+        if in_history && depth == 2 && element_pending && b != b']' {
+            pieces.entries.push(Element {
+                start: i,
+                end: None,
+                line,
+            });
+            element_pending = false;
+        }
+        match b {
+            b'"' => (in_string, string_start) = (true, i),
+            b'{' | b'[' => {
+                depth += 1;
+                if depth == 1 {
+                    expect_key = b == b'{';
+                }
+            }
+            b'}' | b']' => {
+                if in_history && depth == 3 {
+                    close_element(&mut pieces, i + 1);
+                } else if in_history && depth == 2 {
+                    close_element(&mut pieces, i);
+                    in_history = false;
+                } else if depth == 1 {
+                    finish_value(&mut pieces, &mut key, &mut value_start, text, i);
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b',' if depth == 1 => {
+                finish_value(&mut pieces, &mut key, &mut value_start, text, i);
+                expect_key = true;
+            }
+            b',' if in_history && depth == 2 => {
+                close_element(&mut pieces, i);
+                element_pending = true;
+            }
+            b':' if depth == 1 => (expect_key, after_colon) = (false, true),
+            _ => {}
+        }
+    }
+    pieces
+}
+
+fn close_element(pieces: &mut Pieces, end: usize) {
+    if let Some(last) = pieces.entries.last_mut() {
+        last.end.get_or_insert(end);
+    }
+}
+
+fn finish_value(
+    pieces: &mut Pieces,
+    key: &mut Option<String>,
+    start: &mut Option<usize>,
+    text: &str,
+    end: usize,
+) {
+    if let (Some(k), Some(s)) = (key.take(), start.take()) {
+        let trimmed = s + text.get(s..end).map_or(0, |v| v.trim_end().len());
+        pieces.values.push((k, s, trimmed));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn non_finite_tokens_become_numbers_and_strings_stay() {
+        let v = parse_value(
+            "{\"a\": NaN, \"b\": -Infinity, \"c\": [Infinity], \"s\": \"NaN, Infinity\"}",
+        )
+        .unwrap();
+        assert!(number(&v["a"]).unwrap().is_nan());
+        assert_eq!(number(&v["b"]), Some(f64::NEG_INFINITY));
+        assert_eq!(number(&v["c"][0]), Some(f64::INFINITY));
+        assert_eq!(number(&v["s"]), None);
+        assert_eq!(
+            plain(v),
+            json!({"a": "NaN", "b": "-Infinity", "c": ["Infinity"], "s": "NaN, Infinity"})
+        );
+        assert!(parse_value("{\"a\": NaNa}").is_err());
+        assert!(parse_value("{\"a\": xNaN}").is_err());
+    }
+
+    #[test]
+    fn entry_lines_follow_the_log_history_elements() {
+        let text = "\u{feff}{\r\n  \"epoch\": 1.0,\r\n  \"log_history\": [\r\n    {\"loss\": NaN, \"step\": 1},\r\n    {\r\n      \"step\": 2\r\n    }\r\n  ],\r\n  \"max_steps\": 2\r\n}";
+        let doc = parse_state(text);
+        assert!(doc.error.is_none(), "{:?}", doc.error);
+        assert_eq!(doc.entry_lines, vec![4, 5]);
+        assert_eq!(doc.top["max_steps"], json!(2));
+    }
+
+    #[test]
+    fn a_cut_document_keeps_its_complete_pieces() {
+        let text = "{\n  \"global_step\": 30,\n  \"log_history\": [\n    {\"loss\": 1.5, \"step\": 10},\n    {\"loss\": 1.2, \"step\": 20},\n    {\"loss\": 1.";
+        let doc = parse_state(text);
+        let error = doc.error.expect("an error");
+        assert!(error.cut_short);
+        assert_eq!(error.line, Some(6));
+        assert_eq!(doc.top["global_step"], json!(30));
+        assert_eq!(doc.top["log_history"].as_array().unwrap().len(), 2);
+        assert_eq!(doc.entry_lines, vec![4, 5]);
+    }
+
+    #[test]
+    fn damage_in_the_middle_is_not_cut_short() {
+        let text =
+            "{\"log_history\": [{\"step\": 1}, {\"step\": }, {\"step\": 3}], \"max_steps\": 3}";
+        let doc = parse_state(text);
+        let error = doc.error.unwrap();
+        assert!(!error.cut_short);
+        assert!(!error.message.contains("column"), "{}", error.message);
+        let steps: Vec<_> = doc.top["log_history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["step"].clone())
+            .collect();
+        assert_eq!(steps, vec![json!(1), json!(3)]);
+        assert_eq!(doc.top["max_steps"], json!(3));
+    }
+
+    #[test]
+    fn odd_top_levels() {
+        let doc = parse_state("[1, 2]");
+        assert!(doc.top.is_empty());
+        assert!(doc.error.unwrap().message.contains("a list"));
+        let doc = parse_state("");
+        assert!(doc.error.unwrap().cut_short);
+        let doc = parse_state("{\"log_history\": 5}");
+        assert!(doc.error.is_none() && doc.entry_lines.is_empty());
+    }
+}

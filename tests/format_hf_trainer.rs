@@ -1,0 +1,251 @@
+//! The Hugging Face Trainer reader end to end: the real `trainer_state.json`
+//! fixture, hand-made output folders (checkpoints only, checkpoints beside the
+//! final state), and a gen_corpus tree checked against its truth file when
+//! `python3` is available.
+
+use serde_json::Value;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn build(root: &Path, out: &Path) -> Vec<Value> {
+    let output = Command::new(env!("CARGO_BIN_EXE_runboard"))
+        .args([
+            "build",
+            root.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .expect("runboard runs");
+    assert!(
+        output.status.success(),
+        "build failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = fs::read_to_string(out.join("data/runs.json")).unwrap();
+    serde_json::from_str::<Value>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn run_by_path<'a>(runs: &'a [Value], path: &str) -> &'a Value {
+    runs.iter()
+        .find(|r| r["path"] == path)
+        .unwrap_or_else(|| panic!("no run at {path}"))
+}
+
+fn metric<'a>(run: &'a Value, name: &str) -> &'a Value {
+    run["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {}", run["path"]))
+}
+
+fn real_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realruns/hf_trainer_state")
+}
+
+fn real_state() -> String {
+    fs::read_to_string(real_fixture().join("aigoncharov__trainer_state_viz/trainer_state.json"))
+        .unwrap()
+}
+
+#[test]
+fn real_trainer_state_with_six_eval_datasets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = build(&real_fixture(), &tmp.path().join("site"));
+    assert_eq!(runs.len(), 1);
+    let run = run_by_path(&runs, "aigoncharov__trainer_state_viz");
+    assert_eq!(run["format"], "hf_trainer");
+    assert_eq!(run["status"], "completed", "{}", run["status_reason"]);
+    assert_eq!(
+        run["problems"].as_array().unwrap().len(),
+        0,
+        "{}",
+        run["problems"]
+    );
+    assert_eq!(run["params"]["global_step"], "12030");
+    assert_eq!(run["params"]["max_steps"], "12030");
+
+    let loss = metric(run, "loss");
+    assert_eq!(
+        (loss["family"].as_str(), loss["split"].as_str()),
+        (Some("loss"), Some("train"))
+    );
+    assert_eq!(loss["points"], 30);
+    assert_eq!(loss["first"], 1.1074);
+    assert_eq!(loss["last_step"], 12030);
+    let lr = metric(run, "learning_rate");
+    assert_eq!(
+        (lr["family"].as_str(), lr["points"].as_u64()),
+        (Some("learning_rate"), Some(30))
+    );
+    assert_eq!(metric(run, "grad_norm")["family"], "grad_norm");
+
+    // Six datasets evaluated at the same 31 steps (step 0 before any training).
+    for g in 0..6 {
+        let eval = metric(run, &format!("eval_g{g}_loss"));
+        assert_eq!(
+            (eval["family"].as_str(), eval["split"].as_str()),
+            (Some("loss"), Some("val"))
+        );
+        assert_eq!(eval["points"], 31);
+        let acc = metric(run, &format!("eval_g{g}_accuracy"));
+        assert_eq!(
+            (acc["family"].as_str(), acc["split"].as_str()),
+            (Some("accuracy"), Some("val"))
+        );
+    }
+    let g0 = metric(run, "eval_g0_loss");
+    assert_eq!(g0["first"], 5.741583347320557);
+    assert_eq!(g0["last_step"], 12030);
+    assert!(g0["best"].as_f64().unwrap() < 1.2);
+    assert_eq!(metric(run, "eval_g5_loss")["last"], 4.835134983062744);
+}
+
+/// A Trainer output folder written by hand: `state` at `rel` under `root`.
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+#[test]
+fn checkpoints_are_snapshots_of_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("exp");
+    let state = real_state();
+    // Only checkpoints: the latest is read, the others are its artifacts.
+    let early = state
+        .replace("\"global_step\": 12030", "\"global_step\": 8000")
+        .replace(
+            "\"should_training_stop\": true",
+            "\"should_training_stop\": false",
+        );
+    write(&root, "crashed/checkpoint-4000/trainer_state.json", &early);
+    write(&root, "crashed/checkpoint-8000/trainer_state.json", &early);
+    write(&root, "crashed/config.json", "{\"model_type\": \"gpt2\"}");
+    write(&root, "crashed/training_args.bin", "\u{0}\u{1}pickle");
+    // The final state beside checkpoints, and a summary file.
+    write(&root, "done/trainer_state.json", &state);
+    write(&root, "done/checkpoint-12030/trainer_state.json", &state);
+    write(
+        &root,
+        "done/all_results.json",
+        "{\"epoch\": 30.0, \"train_runtime\": 1234.5, \"train_loss\": NaN}\n",
+    );
+    write(
+        &root,
+        "done/README.md",
+        "---\nlibrary_name: transformers\n---\n# card\n",
+    );
+    let runs = build(&root, &tmp.path().join("site"));
+    let paths: Vec<&str> = runs.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+
+    let crashed = run_by_path(&runs, "crashed");
+    assert_eq!(crashed["format"], "hf_trainer");
+    assert_eq!(crashed["status"], "running");
+    let reason = crashed["status_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("checkpoint-8000/")
+            && reason.contains("global_step 8000 of max_steps 12030"),
+        "{reason}"
+    );
+    assert_eq!(crashed["params"]["model_config.model_type"], "gpt2");
+    assert_eq!(metric(crashed, "loss")["points"], 30);
+    assert_eq!(crashed["problems"].as_array().unwrap().len(), 0);
+
+    let done = run_by_path(&runs, "done");
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["params"]["results.train_runtime"], "1234.5");
+    assert_eq!(done["params"]["results.train_loss"], "NaN");
+    assert_eq!(done["duration_seconds"], 1234.5);
+    assert_eq!(done["problems"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn gen_corpus_runs_match_their_truth() {
+    let script = Path::new("/work/shared/bench/gen_corpus.py");
+    let python = Command::new("python3").arg("--version").output();
+    if python.is_err() || !script.exists() {
+        println!("note: python3 or gen_corpus.py missing; the gen_corpus part is skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, truth) = (tmp.path().join("corpus"), tmp.path().join("truth.json"));
+    let status = Command::new("python3")
+        .arg(script)
+        .args([
+            "--out",
+            corpus.to_str().unwrap(),
+            "--runs",
+            "20",
+            "--points",
+            "100",
+        ])
+        .args(["--formats", "hf", "--truth", truth.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let runs = build(&corpus, &tmp.path().join("site"));
+    let truth: Value = serde_json::from_str(&fs::read_to_string(truth).unwrap()).unwrap();
+    let mut matched = 0;
+    for t in truth["runs"].as_array().unwrap() {
+        let path = t["path"].as_str().unwrap();
+        let Some(run) = runs.iter().find(|r| r["path"] == path) else {
+            // A crash before the first save leaves no trainer_state.json at all: not a run.
+            assert_eq!(t["scenario"], "crashed", "{path} missing");
+            continue;
+        };
+        assert_eq!(run["format"], "hf_trainer");
+        assert_eq!(
+            run["problems"].as_array().unwrap().len(),
+            0,
+            "{path}: {}",
+            run["problems"]
+        );
+        let loss = metric(run, "loss");
+        assert_eq!(
+            (loss["family"].as_str(), loss["split"].as_str()),
+            (Some("loss"), Some("train"))
+        );
+        let eval = metric(run, "eval_loss");
+        assert_eq!(eval["split"], "val");
+        assert!(run["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["name"] != "train_loss"));
+        if t["completed"] == true {
+            assert_eq!(run["status"], "completed", "{path}");
+            assert_eq!(loss["last_step"], t["last_step"], "{path}");
+            assert_eq!(eval["best_step"], t["best_val_step"], "{path}");
+            assert_eq!(
+                loss["first_nonfinite_step"], t["first_nonfinite_step"],
+                "{path}"
+            );
+            assert!(run["duration_seconds"].as_f64().unwrap() > 0.0);
+            matched += 1;
+        } else {
+            // Only checkpoints remain: what came after the last save is lost.
+            assert_eq!(run["status"], "running", "{path}");
+            assert!(
+                loss["last_step"].as_u64() <= t["last_step"].as_u64(),
+                "{path}"
+            );
+        }
+    }
+    let total = truth["runs"].as_array().unwrap().len();
+    println!("gen_corpus: {matched} of {total} runs matched their truth exactly");
+    assert!(matched >= 15, "only {matched} completed runs matched");
+}
