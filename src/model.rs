@@ -343,43 +343,61 @@ pub fn classify(name: &str) -> (Family, Split) {
         Split::Val
     } else if has("test") || has("predict") {
         Split::Test
+    } else if lower.starts_with("metrics/") {
+        // Ultralytics computes its metrics/* columns on the validation set.
+        Split::Val
     } else {
         Split::Train
     };
-    let family = if has("lr") || lower.contains("learning_rate") || lower.contains("learning rate")
-    {
-        Family::LearningRate
-    } else if lower.contains("grad_norm")
-        || lower.contains("gradnorm")
-        || (has("grad") && has("norm"))
-    {
-        Family::GradNorm
-    } else if has("ppl") || lower.contains("perplexity") {
-        Family::Perplexity
-    } else if lower.contains("loss") {
-        Family::Loss
-    } else if lower.contains("acc") || has("f1") || has("precision") || has("recall") {
-        Family::Accuracy
-    } else if lower.contains("per_sec")
-        || lower.contains("/sec")
-        || lower.contains("per_second")
-        || lower.contains("throughput")
-        || has("it")
-        || has("tok")
-        || has("samples")
-    {
-        Family::Throughput
-    } else if lower.contains("mem") {
-        Family::Memory
-    } else if lower.contains("time")
-        || has("runtime")
-        || lower.ends_with("_ms")
-        || lower.ends_with("_s")
-    {
-        Family::Time
-    } else {
-        Family::Other
+    // `lr0`, `map50`: a word with a number glued on (YOLO's `x/lr0`, `mAP50-95`).
+    let numbered = |prefix: &str| {
+        words.iter().any(|w| {
+            w.strip_prefix(prefix)
+                .is_some_and(|r| r.bytes().all(|b| b.is_ascii_digit()))
+        })
     };
+    let family =
+        if numbered("lr") || lower.contains("learning_rate") || lower.contains("learning rate") {
+            Family::LearningRate
+        } else if lower.contains("grad_norm")
+            || lower.contains("gradnorm")
+            || (has("grad") && has("norm"))
+        {
+            Family::GradNorm
+        } else if has("ppl") || lower.contains("perplexity") {
+            Family::Perplexity
+        } else if lower.contains("loss") {
+            Family::Loss
+        } else if lower.contains("acc")
+            || has("f1")
+            || has("precision")
+            || has("recall")
+            || has("iou")
+            || lower.contains("mean_io_u")
+            || lower.contains("dice")
+            || numbered("map")
+        {
+            Family::Accuracy
+        } else if lower.contains("per_sec")
+            || lower.contains("/sec")
+            || lower.contains("per_second")
+            || lower.contains("throughput")
+            || has("it")
+            || has("tok")
+            || has("samples")
+        {
+            Family::Throughput
+        } else if lower.contains("mem") {
+            Family::Memory
+        } else if lower.contains("time")
+            || has("runtime")
+            || lower.ends_with("_ms")
+            || lower.ends_with("_s")
+        {
+            Family::Time
+        } else {
+            Family::Other
+        };
     // A split only means something for model-quality metrics; lr of "eval" is not a thing.
     let split = match family {
         Family::Loss | Family::Perplexity | Family::Accuracy | Family::Other => split,
@@ -563,6 +581,20 @@ mod tests {
         assert_eq!(classify("peak_mem_gb").0, Family::Memory);
         assert_eq!(classify("val/ppl"), (Family::Perplexity, Split::Val));
         assert_eq!(classify("learning_rate").1, Split::Other);
+        assert_eq!(classify("x/lr0").0, Family::LearningRate);
+        assert_eq!(classify("lr/pg0").0, Family::LearningRate);
+        assert_eq!(
+            classify("metrics/mAP50-95(B)"),
+            (Family::Accuracy, Split::Val)
+        );
+        assert_eq!(classify("metrics/mAP_0.5"), (Family::Accuracy, Split::Val));
+        assert_eq!(
+            classify("metrics/precision(B)"),
+            (Family::Accuracy, Split::Val)
+        );
+        assert_eq!(classify("val_mean_io_u_5"), (Family::Accuracy, Split::Val));
+        assert_eq!(classify("dice_coef"), (Family::Accuracy, Split::Train));
+        assert_eq!(classify("train/box_loss"), (Family::Loss, Split::Train));
     }
 
     #[test]

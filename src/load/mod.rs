@@ -57,14 +57,14 @@ pub static FORMATS: &[Format] = &[
         read: mlx_lm::read_run,
     },
     Format {
-        name: "csv_logs",
-        claim: csv_logs::claim,
-        read: csv_logs::read_run,
-    },
-    Format {
         name: "metrics_jsonl",
         claim: metrics_jsonl::claim,
         read: metrics_jsonl::read_run,
+    },
+    Format {
+        name: "csv_logs",
+        claim: csv_logs::claim,
+        read: csv_logs::read_run,
     },
     Format {
         name: "training_log",
