@@ -25,9 +25,9 @@ pub struct CommonArgs {
     /// The experiments folder to read.
     #[arg(default_value = ".")]
     pub root: PathBuf,
-    /// Worker threads for reading and rendering (default: one per core). The output does not depend on it.
-    #[arg(short, long, value_name = "N")]
-    pub jobs: Option<usize>,
+    /// Worker threads for reading and rendering, 1 to 1024 (default: one per core). The output does not depend on it.
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
     /// Print nothing but fatal errors (no problems, no summary line).
     #[arg(short, long)]
     pub quiet: bool,

@@ -108,7 +108,8 @@ pub fn walk(root: &Path, out: Option<&Path>) -> Result<Tree> {
         }
         !(is_dir && out.as_deref().is_some_and(|o| e.path() == o))
     });
-    for entry in walker {
+    let mut walker = walker;
+    while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(err) => {
@@ -121,6 +122,15 @@ pub fn walk(root: &Path, out: Option<&Path>) -> Result<Tree> {
             continue;
         }
         let rel = rel_path(&root, entry.path());
+        if entry.file_name().to_str().is_none() {
+            // Lossy names could merge two entries into one key; say so instead.
+            tree.skipped
+                .push(format!("{rel}: name is not valid UTF-8; not read"));
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
         let parent = rel
             .rsplit_once('/')
             .map(|(p, _)| p.to_string())
@@ -150,11 +160,18 @@ pub fn walk(root: &Path, out: Option<&Path>) -> Result<Tree> {
                         size,
                     });
                 }
-                Ok(_) => tree.skipped.push(format!(
+                Ok((_, meta)) if meta.is_dir() => tree.skipped.push(format!(
                     "{rel}: symlinked folder not followed (its target is read where it lives)"
+                )),
+                Ok(_) => tree.skipped.push(format!(
+                    "{rel}: symlink to something that is not a regular file; not read"
                 )),
                 Err(why) => tree.skipped.push(format!("{rel}: {why}")),
             }
+        } else {
+            tree.skipped.push(format!(
+                "{rel}: not a regular file (a FIFO, socket or device); not read"
+            ));
         }
     }
     Ok(tree)
@@ -183,30 +200,36 @@ pub fn rel_path(root: &Path, path: &Path) -> String {
 }
 
 /// An absolute, normalized form of a path that may not exist yet.
+///
+/// Every `..` is resolved here, before anything is created: `ghost/../w`
+/// through a missing `ghost` must mean `w`, or a later check compares the
+/// wrong path. Where a prefix exists it is canonicalized first, so `..` after
+/// a symlink climbs from the symlink's target, as the OS would.
 pub fn absolute(path: &Path) -> std::io::Result<PathBuf> {
-    if let Ok(p) = path.canonicalize() {
-        return Ok(p);
-    }
+    use std::path::Component;
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
         std::env::current_dir()?.join(path)
     };
-    // Canonicalize the deepest existing ancestor so the comparison with ROOT is fair.
-    let mut existing = abs.as_path();
-    let mut tail = Vec::new();
-    while !existing.exists() {
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                tail.push(name.to_os_string());
-                existing = parent;
+    let mut out = PathBuf::new();
+    for component in abs.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => out.push(component.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if let Ok(real) = out.canonicalize() {
+                    out = real;
+                }
+                out.pop();
             }
-            _ => return Ok(abs),
+            Component::Normal(name) => {
+                out.push(name);
+                if let Ok(real) = out.canonicalize() {
+                    out = real;
+                }
+            }
         }
-    }
-    let mut out = existing.canonicalize()?;
-    for part in tail.iter().rev() {
-        out.push(part);
     }
     Ok(out)
 }
@@ -268,6 +291,22 @@ mod tests {
         let tree = walk(root, None).unwrap();
         assert_eq!(tree.folder_size("m"), (8, 2));
         assert_eq!(tree.folder_size(""), (10, 4));
+    }
+
+    #[test]
+    fn absolute_resolves_dotdot_through_missing_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().canonicalize().unwrap();
+        fs::create_dir(base.join("w")).unwrap();
+        assert_eq!(absolute(&base.join("ghost/../w")).unwrap(), base.join("w"));
+        assert_eq!(
+            absolute(&base.join("w/./x/../../w/new")).unwrap(),
+            base.join("w/new")
+        );
+        assert_eq!(
+            absolute(&base.join("a/b/../../..")).unwrap(),
+            base.parent().unwrap()
+        );
     }
 
     #[test]

@@ -86,7 +86,8 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
     };
     // Templates are checked before any reading so a bad one fails fast.
     let theme = render::html::Theme::load(opts.templates.as_deref())?;
-    let tree = discover::walk(&opts.root, out.as_deref())?;
+    let mut tree = discover::walk(&opts.root, out.as_deref())?;
+    let mut skipped = std::mem::take(&mut tree.skipped);
     let candidates = load::find_candidates(&tree);
     let runs: Vec<Run> = candidates
         .par_iter()
@@ -96,12 +97,13 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
     let analyzed: Vec<Analyzed> = runs.into_par_iter().map(analyze::analyze).collect();
     if let Some(out) = &out {
         let staging = output::Staging::new(out)?;
-        render::write_site(&theme, &opts.title, &analyzed, &tree.root, &staging)?;
+        let notes = render::write_site(&theme, &opts.title, &analyzed, &tree.root, &staging)?;
         staging.commit()?;
+        skipped.extend(notes);
     }
     Ok(BuildReport {
         runs: analyzed,
-        skipped: tree.skipped,
+        skipped,
     })
 }
 
@@ -142,7 +144,12 @@ fn assign_ids(mut runs: Vec<Run>) -> Vec<Run> {
     runs
 }
 
-/// Lower-case ASCII letters, digits and single dashes; `run` when nothing is left.
+/// Longest slug kept whole; a folder name may be 255 bytes, `runs/<id>` must fit too.
+const MAX_SLUG: usize = 80;
+
+/// Lower-case ASCII letters, digits and single dashes; `run` when nothing is
+/// left. A long one is cut and given a short hash of the whole text, so two
+/// long paths that share a beginning stay apart.
 pub fn slug(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
@@ -154,12 +161,25 @@ pub fn slug(text: &str) -> String {
             out.push('-');
         }
     }
-    let out = out.trim_end_matches(['-', '.']).to_string();
+    let mut out = out.trim_end_matches(['-', '.']).to_string();
+    if out.len() > MAX_SLUG {
+        out.truncate(MAX_SLUG);
+        let cut = out.trim_end_matches(['-', '.']).len();
+        out.truncate(cut);
+        out = format!("{out}-{:08x}", fnv1a(text) as u32);
+    }
     if out.is_empty() {
         "run".to_string()
     } else {
         out
     }
+}
+
+/// FNV-1a: a stable hash (unlike std's, the same in every build and process).
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -176,6 +196,10 @@ mod tests {
         assert_eq!(slug("<script>alert(1)</script>"), "script-alert-1-script");
         assert_eq!(slug("../.."), "run");
         assert_eq!(slug("lr 0.5"), "lr-0.5");
+        let (a, b) = ("x".repeat(200) + "/a", "x".repeat(200) + "/b");
+        assert!(slug(&a).len() <= MAX_SLUG + 9);
+        assert_ne!(slug(&a), slug(&b), "long paths stay distinct");
+        assert_eq!(slug(&a), slug(&a), "and stable");
     }
 
     #[test]

@@ -1,17 +1,29 @@
 //! The `runboard` binary: parse the command line, run, report, exit.
 //!
 //! Exit codes: 0 the site was written (or `check` finished), whatever the runs'
-//! problems; 1 a fatal error (missing ROOT, unwritable output, bad template);
+//! problems; 1 a fatal error (bad command line, missing ROOT, unwritable output,
+//! bad template);
 //! 2 with `--strict` when any run has an error-level problem.
 
-use clap::Parser;
+use clap::Parser as _;
 use runboard::cli::{Cli, Command, CommonArgs};
 use runboard::{build, BuildReport, Options};
 use std::process::ExitCode;
 use std::time::Instant;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap would exit 2 on a bad command line, the code --strict owns.
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let started = Instant::now();
     let (common, opts) = match &cli.command {
         Command::Build(args) => (
@@ -19,7 +31,7 @@ fn main() -> ExitCode {
             Options {
                 root: args.common.root.clone(),
                 out: Some(args.out.clone()),
-                jobs: args.common.jobs,
+                jobs: args.common.jobs.map(usize::from),
                 title: args.title.clone(),
                 templates: args.templates.clone(),
             },
@@ -29,7 +41,7 @@ fn main() -> ExitCode {
             Options {
                 root: common.root.clone(),
                 out: None,
-                jobs: common.jobs,
+                jobs: common.jobs.map(usize::from),
                 title: String::new(),
                 templates: None,
             },

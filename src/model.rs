@@ -10,7 +10,7 @@
 //! `"-Infinity"` because JSON has no token for them.
 
 use serde::{Serialize, Serializer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One training run, normalized.
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +51,11 @@ pub struct Run {
     pub artifacts: Vec<Artifact>,
     /// Everything wrong with reading this run; never fatal to the build.
     pub problems: Vec<Problem>,
+    /// Where each series is in `metrics`, by name: a row of thousands of
+    /// metrics must not scan them all per value. Checked on use, so code that
+    /// reorders `metrics` directly only costs a rebuild.
+    #[serde(skip)]
+    series_index: HashMap<String, usize>,
 }
 
 impl Run {
@@ -76,6 +81,7 @@ impl Run {
             samples: Vec::new(),
             artifacts: Vec::new(),
             problems: Vec::new(),
+            series_index: HashMap::new(),
         }
     }
 
@@ -103,11 +109,28 @@ impl Run {
 
     /// Add a point to the series named `name`, creating it (classified) if needed.
     pub fn push_point(&mut self, name: &str, source: &str, point: Point) {
-        match self.metrics.iter_mut().find(|s| s.name == name) {
-            Some(series) => series.points.push(point),
+        let fresh = |index: &HashMap<String, usize>, metrics: &[Series]| {
+            index.len() == metrics.len()
+                && index
+                    .get(name)
+                    .is_none_or(|&i| metrics.get(i).is_some_and(|s| s.name == name))
+        };
+        if !fresh(&self.series_index, &self.metrics) {
+            self.series_index = self
+                .metrics
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), i))
+                .collect();
+        }
+        let found = self.series_index.get(name).copied();
+        match found {
+            Some(i) => self.metrics[i].points.push(point),
             None => {
                 let mut series = Series::new(name, source);
                 series.points.push(point);
+                self.series_index
+                    .insert(name.to_string(), self.metrics.len());
                 self.metrics.push(series);
             }
         }
@@ -595,6 +618,22 @@ mod tests {
         assert_eq!(classify("val_mean_io_u_5"), (Family::Accuracy, Split::Val));
         assert_eq!(classify("dice_coef"), (Family::Accuracy, Split::Train));
         assert_eq!(classify("train/box_loss"), (Family::Loss, Split::Train));
+    }
+
+    #[test]
+    fn push_point_finds_series_after_they_are_reordered() {
+        let mut run = Run::new("r", "", "x");
+        run.push_point("b", "f", Point::at(1, 1.0));
+        run.push_point("a", "f", Point::at(1, 2.0));
+        run.metrics.reverse();
+        run.push_point("b", "f", Point::at(2, 3.0));
+        run.push_point("c", "f", Point::at(1, 4.0));
+        let counts: Vec<(&str, usize)> = run
+            .metrics
+            .iter()
+            .map(|s| (s.name.as_str(), s.points.len()))
+            .collect();
+        assert_eq!(counts, vec![("a", 1), ("b", 2), ("c", 1)]);
     }
 
     #[test]

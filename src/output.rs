@@ -19,12 +19,17 @@ pub struct Staging {
     committed: bool,
 }
 
-/// The file that marks a folder as a runboard site, safe to replace.
-const MARKER: &str = "data/runs.json";
+/// The file that marks a folder as a runboard site, safe to replace. Only
+/// runboard writes it: a `data/runs.json` alone could be anybody's.
+pub const MARKER: &str = ".runboard-site";
+const MARKER_TEXT: &[u8] =
+    b"This folder was written by runboard build; the next build replaces it whole.\n";
 
 impl Staging {
     /// Prepare to write a site to `out`, refusing to replace a folder that is not one of ours.
     pub fn new(out: &Path) -> Result<Staging> {
+        let out = &crate::discover::absolute(out)
+            .with_context(|| format!("cannot resolve {}", out.display()))?;
         let name = out
             .file_name()
             .with_context(|| format!("output path {} has no folder name", out.display()))?
@@ -43,7 +48,7 @@ impl Staging {
                 .unwrap_or(false);
             if !empty && !out.join(MARKER).is_file() {
                 bail!(
-                    "output folder {} exists and is not a runboard site (no {MARKER}); refusing to replace it",
+                    "output folder {} exists and is not a runboard site (no {MARKER} in it); refusing to replace it",
                     out.display()
                 );
             }
@@ -55,11 +60,13 @@ impl Staging {
             fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
         }
         fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        Ok(Staging {
+        let staging = Staging {
             out: out.to_path_buf(),
             tmp,
             committed: false,
-        })
+        };
+        staging.write(MARKER, MARKER_TEXT)?;
+        Ok(staging)
     }
 
     /// Write `bytes` to `rel` (a `/`-separated path inside the site).
@@ -138,6 +145,7 @@ mod tests {
         let first = Staging::new(&out).unwrap();
         first.write("data/runs.json", b"[1]").unwrap();
         first.commit().unwrap();
+        assert!(out.join(MARKER).is_file(), "a site carries its marker");
         let second = Staging::new(&out).unwrap();
         second.write("data/runs.json", b"[2]").unwrap();
         drop(second);
@@ -165,6 +173,8 @@ mod tests {
     fn refuses_to_replace_a_folder_that_is_not_a_site() {
         let tmp = tempfile::tempdir().unwrap();
         fs::write(tmp.path().join("thesis.tex"), "precious").unwrap();
+        fs::create_dir(tmp.path().join("data")).unwrap();
+        fs::write(tmp.path().join("data/runs.json"), "{}").unwrap();
         let err = Staging::new(tmp.path()).err().unwrap();
         assert!(err.to_string().contains("refusing"), "{err}");
     }

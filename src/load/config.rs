@@ -62,9 +62,44 @@ fn merge_params(params: &mut Value, extra: Value) {
 /// more). Merge keys (`<<: *base`) are applied. Keys that are not strings
 /// (`1:`, `true:`) become their text; `.nan` and `.inf` become the strings
 /// `"NaN"` and `"Infinity"` because JSON cannot hold them as numbers.
+/// Deeper `[`/`{` nesting than this is refused before parsing: the YAML parser
+/// takes quadratic time on it and refuses past 128 levels anyway.
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// The line where flow brackets first nest deeper than [`MAX_FLOW_DEPTH`]
+/// (outside quotes and comments), if they do.
+fn too_deep_flow_nesting(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (index, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Some(index + 1);
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 pub fn parse_yaml_params(text: &str, file: &str) -> (Value, Vec<Problem>) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut problems = Vec::new();
+    if let Some(line) = too_deep_flow_nesting(text) {
+        let message = format!("not read: brackets nested deeper than {MAX_FLOW_DEPTH} levels");
+        problems.push(Problem::error(file, Some(line), message));
+        return (empty_object(), problems);
+    }
     let mut documents = serde_yaml_ng::Deserializer::from_str(text);
     let Some(first) = documents.next() else {
         return (empty_object(), problems);
@@ -227,6 +262,18 @@ fn yaml_key_text(key: serde_yaml_ng::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_flow_nesting_is_refused_with_its_line() {
+        let deep = format!("a: 1\nb: {}", "[".repeat(100_000));
+        let started = std::time::Instant::now();
+        let (value, problems) = parse_yaml_params(&deep, "c.yaml");
+        assert!(started.elapsed().as_secs() < 2);
+        assert_eq!(value, empty_object());
+        assert_eq!(problems[0].line, Some(2));
+        let fine = "a: [[1, 2], {b: '[[['}]  # [[[\n";
+        assert!(parse_yaml_params(fine, "c.yaml").1.is_empty());
+    }
     use crate::model::Severity;
     use serde_json::json;
 

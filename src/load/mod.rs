@@ -141,14 +141,16 @@ pub struct SourceText {
 /// checkpoint folders belong to that run and are never runs of their own.
 pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
+    let mut claimed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (dir, folder) in &tree.dirs {
-        if inside_artifact_of_run(dir, &out) {
+        if inside_artifact_of_run(dir, &claimed) {
             continue;
         }
         for format in FORMATS {
             let view = FolderView { tree, dir, folder };
             let files = (format.claim)(&view);
             if !files.is_empty() {
+                claimed.insert(dir);
                 out.push(Candidate {
                     format,
                     dir: dir.clone(),
@@ -161,16 +163,18 @@ pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
     out
 }
 
-/// True when `dir` lies under a model/checkpoint folder of an already claimed run.
-fn inside_artifact_of_run(dir: &str, runs: &[Candidate]) -> bool {
-    runs.iter().any(|c| {
-        let rest = if c.dir.is_empty() {
-            Some(dir)
+/// True when `dir` lies under a model/checkpoint folder of an already claimed
+/// run. Only `dir`'s own ancestors are looked up, so this stays linear in the
+/// number of folders however many runs there are.
+fn inside_artifact_of_run(dir: &str, claimed: &std::collections::HashSet<&str>) -> bool {
+    let parts: Vec<&str> = dir.split('/').collect();
+    (0..parts.len()).any(|depth| {
+        let ancestor = if depth == 0 {
+            String::new()
         } else {
-            dir.strip_prefix(&format!("{}/", c.dir))
+            parts[..depth].join("/")
         };
-        rest.and_then(|r| r.split('/').next())
-            .is_some_and(|first| artifact_kind_of_folder(first).is_some())
+        claimed.contains(ancestor.as_str()) && artifact_kind_of_folder(parts[depth]).is_some()
     })
 }
 
@@ -278,9 +282,17 @@ fn infer_status_from_planned_steps(run: &mut Run) {
 fn folder_artifacts(tree: &Tree, dir: &str, folder: &Folder) -> Vec<Artifact> {
     let mut out = Vec::new();
     for f in &folder.files {
-        if is_image(&f.name) {
+        // A name that was not valid UTF-8 cannot be found again by its lossy
+        // form, and an SVG can carry script: both are listed, never published.
+        let publishable = is_image(&f.name) && !f.name.contains('\u{FFFD}');
+        let kind = if publishable {
+            ArtifactKind::Image
+        } else {
+            ArtifactKind::File
+        };
+        if publishable || f.name.to_ascii_lowercase().ends_with(".svg") {
             out.push(Artifact {
-                kind: ArtifactKind::Image,
+                kind,
                 path: f.rel.clone(),
                 bytes: f.size,
                 files: 1,
@@ -318,10 +330,10 @@ pub fn artifact_kind_of_folder(name: &str) -> Option<ArtifactKind> {
     }
 }
 
-/// Image files shown on the run page.
+/// Image files shown on the run page (raster only: an SVG may hold script).
 pub fn is_image(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    [".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"]
+    [".png", ".jpg", ".jpeg", ".gif", ".webp"]
         .iter()
         .any(|ext| lower.ends_with(ext))
 }

@@ -110,6 +110,18 @@ pub fn escape_md(text: &str) -> String {
         let after = chars.get(i + 1).copied();
         let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
         match c {
+            // GitHub autolinks `scheme://` and `www.`: an entity breaks the pattern
+            // and still shows the character, so a name never becomes a link.
+            ':' if after == Some('/') => out.push_str("&#58;"),
+            '.' if i >= 3
+                && chars[i - 3..i]
+                    .iter()
+                    .collect::<String>()
+                    .eq_ignore_ascii_case("www") =>
+            {
+                out.push_str("&#46;")
+            }
+            '@' => out.push_str("&#64;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
@@ -139,6 +151,10 @@ mod tests {
         );
         assert_eq!(escape_md("a_b *c* _d_ done!"), "a_b \\*c\\* \\_d\\_ done!");
         assert_eq!(escape_md("![x](y)"), "\\!\\[x\\](y)");
+        assert_eq!(
+            escape_md("see https://x.io www.y.io a@b.c"),
+            "see https&#58;//x.io www&#46;y.io a&#64;b.c"
+        );
     }
 
     #[test]

@@ -20,19 +20,22 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Write every page, chart, asset and export of the site into `staging`.
+/// Returns notes on what could not be included (an image that vanished).
 pub fn write_site(
     theme: &html::Theme,
     title: &str,
     runs: &[Analyzed],
     root: &Path,
     staging: &Staging,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     for (rel, bytes) in html::ASSETS {
         staging.write(rel, bytes)?;
     }
     staging.write(".nojekyll", b"")?;
-    runs.par_iter()
-        .try_for_each(|a| write_run(theme, title, a, root, staging))?;
+    let notes: Vec<Vec<String>> = runs
+        .par_iter()
+        .map(|a| write_run(theme, title, a, root, staging))
+        .collect::<Result<_>>()?;
     let index = theme.render("index.html", &view::index_view(title, runs))?;
     staging.write("index.html", index.as_bytes())?;
     staging.write(
@@ -40,7 +43,7 @@ pub fn write_site(
         markdown::experiments_md(title, runs).as_bytes(),
     )?;
     staging.write("data/runs.json", runs_json(runs)?.as_bytes())?;
-    Ok(())
+    Ok(notes.into_iter().flatten().collect())
 }
 
 /// One run's folder: page, charts (PNG beside the page, SVG inline), run.json, images.
@@ -50,7 +53,8 @@ fn write_run(
     a: &Analyzed,
     root: &Path,
     staging: &Staging,
-) -> Result<()> {
+) -> Result<Vec<String>> {
+    let mut notes = Vec::new();
     let dir = format!("runs/{}", a.run.id);
     let mut charts = Vec::new();
     for spec in chart_specs(a) {
@@ -70,17 +74,21 @@ fn write_run(
     }
     for (i, art) in a.run.artifacts.iter().enumerate() {
         if art.kind == crate::model::ArtifactKind::Image {
-            staging.copy(
+            // An image that vanished since the walk costs its picture, not the build.
+            let copied = staging.copy(
                 &root.join(&art.path),
                 &format!("{dir}/{}", view::image_href(i, &art.path)),
-            )?;
+            );
+            if let Err(err) = copied {
+                notes.push(format!("{}: image not copied: {err:#}", art.path));
+            }
         }
     }
     let page = theme.render("run.html", &view::run_view(title, a, charts))?;
     staging.write(&format!("{dir}/index.html"), page.as_bytes())?;
     let json = serde_json::to_string_pretty(&a.run)?;
     staging.write(&format!("{dir}/run.json"), json.as_bytes())?;
-    Ok(())
+    Ok(notes)
 }
 
 /// One chart per metric family: every series of the family on it, val with markers.

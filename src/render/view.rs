@@ -10,6 +10,11 @@ use crate::model::{ArtifactKind, Severity, Status};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Events on a run page: the first three quarters and the last quarter of these.
+const MAX_EVENTS_SHOWN: usize = 400;
+/// Validation blocks on a run page: the latest ones.
+const MAX_VALIDATIONS_SHOWN: usize = 50;
+
 /// At most this many differing params become index columns.
 const MAX_PARAM_COLUMNS: usize = 8;
 
@@ -199,6 +204,10 @@ pub struct RunView<'a> {
     pub metrics: Vec<MetricRow<'a>>,
     pub params: Vec<(String, String)>,
     pub events: Vec<EventRow<'a>>,
+    /// Events left off the page (they are all in run.json).
+    pub events_hidden: usize,
+    /// Earlier validation blocks left off the page.
+    pub validations_hidden: usize,
     pub validations: Vec<ValidationBlock<'a>>,
     pub images: Vec<ArtifactRow>,
     pub folders: Vec<ArtifactRow>,
@@ -327,10 +336,19 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
                 .unwrap_or_default(),
         })
         .collect();
+    // A run that logged a warning per step would make a page nobody can open:
+    // show the first and last events and leave the rest to run.json.
+    let shown = |i: &usize| {
+        *i < MAX_EVENTS_SHOWN - MAX_EVENTS_SHOWN / 4
+            || *i >= run.events.len().saturating_sub(MAX_EVENTS_SHOWN / 4)
+    };
+    let events_hidden = run.events.len().saturating_sub(MAX_EVENTS_SHOWN);
     let events = run
         .events
         .iter()
-        .map(|e| EventRow {
+        .enumerate()
+        .filter(|(i, _)| events_hidden == 0 || shown(i))
+        .map(|(_, e)| EventRow {
             kind: format!("{:?}", e.kind).to_lowercase(),
             step: e.step,
             message: &e.message,
@@ -364,6 +382,7 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
             message: &p.message,
         })
         .collect();
+    let mut validations = validation_blocks(a);
     RunView {
         root: "../../",
         title,
@@ -386,7 +405,9 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         params: run.flat_params().into_iter().collect(),
         events,
         failure: failure_event(run),
-        validations: validation_blocks(a),
+        events_hidden,
+        validations_hidden: validations.len().saturating_sub(MAX_VALIDATIONS_SHOWN),
+        validations: validations.split_off(validations.len().saturating_sub(MAX_VALIDATIONS_SHOWN)),
         images,
         folders,
         problems,

@@ -30,10 +30,11 @@ pub fn read_training_log(run: &mut Run, text: &str, file: &str) {
     }
     let mut log = LogReader::new(file);
     for (line_no, line) in physical_lines(text) {
-        let segments: Vec<&str> = line.split('\r').collect();
-        for segment in &segments {
+        // Iterated, never collected: one physical line may hold millions of frames.
+        let has_frames = line.contains('\r');
+        for segment in line.split('\r') {
             // Empty pieces between `\r`s are cursor moves, not blank lines.
-            if segments.len() > 1 && segment.trim().is_empty() {
+            if has_frames && segment.trim().is_empty() {
                 continue;
             }
             log.read_segment(run, line_no, segment);

@@ -54,7 +54,12 @@ const MAX_PROBLEMS_PER_FILE: usize = 50;
 pub fn claim(view: &FolderView) -> Vec<FileEntry> {
     let folder = view.folder;
     let sniff = |f: &FileEntry| view.head(f);
-    let log = file_named(folder, "training.log").filter(|f| looks_like_training_log(&sniff(f)));
+    // A training.log with no text at all (empty, or NUL bytes from a crash) is
+    // still this run's log: the run must appear with a problem, not vanish.
+    let log = file_named(folder, "training.log").filter(|f| {
+        let head = sniff(f);
+        looks_like_training_log(&head) || head.chars().all(|c| c.is_whitespace() || c == '\0')
+    });
     let validation = file_named(folder, "validation.txt");
     if log.is_none() && validation.is_none() {
         return Vec::new();
@@ -71,6 +76,18 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     // Order matters: the log's validation points come first, validation.txt only fills gaps.
     for source in texts {
         match source.name.as_str() {
+            "training.log" if source.text.chars().all(|c| c.is_whitespace() || c == '\0') => {
+                let what = if source.text.contains('\0') {
+                    "holds only NUL bytes (a crash mid-write?)"
+                } else {
+                    "is empty"
+                };
+                run.problems.push(Problem::warning(
+                    &source.rel,
+                    None,
+                    format!("training.log {what}; nothing to read"),
+                ));
+            }
             "training.log" => read_training_log(&mut run, &source.text, &source.rel),
             "validation.txt" => read_validation(&mut run, &source.text, &source.rel),
             _ => read_params(&mut run, source),
