@@ -1,0 +1,162 @@
+//! Whole-file JSON run records: experiment tracker logs and run comparisons.
+//!
+//! Two dialects, both one JSON document per file, both written by Python's
+//! `json.dump` (so `NaN`/`Infinity` tokens appear, see [`lenient_json`]):
+//!
+//! - `experiment_json` ([`experiment`]): an experiment tracker's log,
+//!   `experiment_logs/experiment_<name>_<YYYYmmdd_HHMMSS>.json`, one run per
+//!   file and usually many files in one folder: `config`, `start_time`,
+//!   `end_time`, `duration_seconds`, `metrics_history` and `best_*`/`final_*`.
+//! - `runs_comparison_json` ([`comparison`]): `training_runs_comparison.json`,
+//!   a script's side-by-side of several runs: `{timestamp, runs: [{run_name,
+//!   run_path, hyperparameters, training_metrics, final_metrics}], comparison_table}`.
+//!
+//! A folder is claimed when any of its `.json` files sniffs as either dialect;
+//! each file then becomes its own run(s), with its own path: the file path
+//! without `.json` for an experiment log, `<file>#<run_name>` for each entry of
+//! a comparison. An experiment log's group is the group of the folder holding
+//! it (`lr-sweep` for `lr-sweep/experiment_logs/`), so a sweep's runs stay
+//! together; a comparison's runs are grouped under the comparison's folder.
+//!
+//! [`lenient_json`]: crate::load::lenient_json
+
+mod comparison;
+mod experiment;
+#[cfg(test)]
+mod tests;
+
+use crate::discover::FileEntry;
+use crate::load::lenient_json::{number, parse_object};
+use crate::load::{FolderView, SourceText};
+use crate::model::{Problem, Run};
+use rayon::prelude::*;
+
+/// `Run::format` of an experiment tracker log.
+const EXPERIMENT_FORMAT: &str = "experiment_json";
+/// `Run::format` of a run of a comparison file.
+const COMPARISON_FORMAT: &str = "runs_comparison_json";
+/// How much of a file the dialect sniff looks at (the same as a claim's head).
+const HEAD_BYTES: usize = 8 * 1024;
+
+/// Which of the two documents a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Experiment,
+    Comparison,
+}
+
+/// Claim the `.json` files of a folder that sniff as an experiment log or a
+/// runs comparison, in name order.
+pub fn claim(view: &FolderView) -> Vec<FileEntry> {
+    view.folder
+        .files
+        .iter()
+        .filter(|f| f.name.to_ascii_lowercase().ends_with(".json"))
+        .filter(|f| dialect_of(&view.head(f)).is_some())
+        .cloned()
+        .collect()
+}
+
+/// Read every claimed file into its runs. A file that could not be read
+/// still gives a run that carries the problem.
+pub fn read_run(base: Run, texts: &[SourceText]) -> Vec<Run> {
+    // A sweep's folder may hold hundreds of logs: parse them in parallel, keep their order.
+    let per_file: Vec<Vec<Run>> = base
+        .sources
+        .par_iter()
+        .map(|rel| {
+            let mut from_file = match texts.iter().find(|t| &t.rel == rel) {
+                Some(source) => read_file(&base, source),
+                None => vec![file_run(&base, rel, EXPERIMENT_FORMAT)],
+            };
+            // IO problems (unreadable, not UTF-8) concern every run of the file.
+            let io: Vec<&Problem> = base.problems.iter().filter(|p| &p.file == rel).collect();
+            for run in &mut from_file {
+                run.problems.splice(0..0, io.iter().map(|p| (*p).clone()));
+            }
+            from_file
+        })
+        .collect();
+    let mut runs: Vec<Run> = per_file.into_iter().flatten().collect();
+    let loose = base
+        .problems
+        .iter()
+        .filter(|p| !base.sources.contains(&p.file));
+    if let Some(first) = runs.first_mut() {
+        first.problems.extend(loose.cloned());
+    }
+    if runs.len() == 1 {
+        // Images beside a lone log are that run's; beside many, nobody's in particular.
+        runs[0].artifacts = base.artifacts.clone();
+    }
+    runs
+}
+
+/// One file's runs: one for an experiment log, one per entry of a comparison.
+fn read_file(base: &Run, source: &SourceText) -> Vec<Run> {
+    let doc = parse_object(&source.text);
+    match dialect_of(head(&source.text)) {
+        Some(Dialect::Comparison) => comparison::read_comparison(base, doc, source),
+        _ => {
+            let mut run = file_run(base, &source.rel, EXPERIMENT_FORMAT);
+            experiment::read_experiment(&mut run, &doc, &source.rel);
+            vec![run]
+        }
+    }
+}
+
+/// A run for a whole file: its path without `.json`, in the folder's group.
+fn file_run(base: &Run, rel: &str, format: &str) -> Run {
+    let path = rel.strip_suffix(".json").unwrap_or(rel);
+    let mut run = Run::new(path, &base.group, format);
+    run.sources = vec![rel.to_string()];
+    run
+}
+
+/// The first [`HEAD_BYTES`] of a text, cut at a character boundary.
+fn head(text: &str) -> &str {
+    let mut end = text.len().min(HEAD_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Which dialect the head of a file shows, if any (the head may be cut anywhere).
+fn dialect_of(head: &str) -> Option<Dialect> {
+    let head = head.strip_prefix('\u{feff}').unwrap_or(head).trim_start();
+    if !head.starts_with('{') {
+        return None;
+    }
+    let has = |key: &str| has_key(head, key);
+    if has("metrics_history")
+        || (has("config") && has("start_time") && (has("end_time") || has("duration_seconds")))
+    {
+        Some(Dialect::Experiment)
+    } else if has("runs")
+        && has("run_name")
+        && ["training_metrics", "final_metrics", "hyperparameters"]
+            .iter()
+            .any(|k| has(k))
+    {
+        Some(Dialect::Comparison)
+    } else {
+        None
+    }
+}
+
+/// True when `"key"` appears as an object key (followed by a colon, not escaped
+/// inside a string); a head cut right after the key counts.
+fn has_key(text: &str, key: &str) -> bool {
+    let quoted = format!("\"{key}\"");
+    text.match_indices(&quoted).any(|(at, _)| {
+        let after = text[at + quoted.len()..].trim_start();
+        !text[..at].ends_with('\\') && (after.is_empty() || after.starts_with(':'))
+    })
+}
+
+/// A non-negative whole number (`10` or `10.0`), e.g. a step.
+fn whole_number(value: &serde_json::Value) -> Option<u64> {
+    let v = number(value)?;
+    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e18).then_some(v as u64)
+}
