@@ -15,9 +15,14 @@
 
 pub mod config;
 pub mod csv_logs;
+pub mod dvclive;
 pub mod hf_trainer;
+pub mod json_runs;
+pub mod lenient_json;
 pub mod metrics_jsonl;
+pub mod mlflow;
 pub mod mlx_lm;
+pub mod sacred;
 pub mod training_log;
 
 use crate::discover::{FileEntry, Folder, Tree};
@@ -47,6 +52,21 @@ type ReadFn = fn(Run, &[SourceText]) -> Vec<Run>;
 /// Every format, most specific first: the first format that claims a folder owns it.
 pub static FORMATS: &[Format] = &[
     Format {
+        name: "mlflow",
+        claim: mlflow::claim,
+        read: mlflow::read_run,
+    },
+    Format {
+        name: "dvclive",
+        claim: dvclive::claim,
+        read: dvclive::read_run,
+    },
+    Format {
+        name: "sacred",
+        claim: sacred::claim,
+        read: sacred::read_run,
+    },
+    Format {
         name: "hf_trainer",
         claim: hf_trainer::claim,
         read: hf_trainer::read_run,
@@ -55,6 +75,11 @@ pub static FORMATS: &[Format] = &[
         name: "mlx_lm",
         claim: mlx_lm::claim,
         read: mlx_lm::read_run,
+    },
+    Format {
+        name: "json_runs",
+        claim: json_runs::claim,
+        read: json_runs::read_run,
     },
     Format {
         name: "metrics_jsonl",
@@ -141,7 +166,8 @@ pub struct SourceText {
 /// checkpoint folders belong to that run and are never runs of their own.
 pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
-    let mut claimed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut claimed: std::collections::HashMap<&str, &'static str> =
+        std::collections::HashMap::new();
     for (dir, folder) in &tree.dirs {
         if inside_artifact_of_run(dir, &claimed) {
             continue;
@@ -150,7 +176,7 @@ pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
             let view = FolderView { tree, dir, folder };
             let files = (format.claim)(&view);
             if !files.is_empty() {
-                claimed.insert(dir);
+                claimed.insert(dir, format.name);
                 out.push(Candidate {
                     format,
                     dir: dir.clone(),
@@ -166,7 +192,10 @@ pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
 /// True when `dir` lies under a model/checkpoint folder of an already claimed
 /// run. Only `dir`'s own ancestors are looked up, so this stays linear in the
 /// number of folders however many runs there are.
-fn inside_artifact_of_run(dir: &str, claimed: &std::collections::HashSet<&str>) -> bool {
+fn inside_artifact_of_run(
+    dir: &str,
+    claimed: &std::collections::HashMap<&str, &'static str>,
+) -> bool {
     let parts: Vec<&str> = dir.split('/').collect();
     (0..parts.len()).any(|depth| {
         let ancestor = if depth == 0 {
@@ -174,8 +203,21 @@ fn inside_artifact_of_run(dir: &str, claimed: &std::collections::HashSet<&str>) 
         } else {
             parts[..depth].join("/")
         };
-        claimed.contains(ancestor.as_str()) && artifact_kind_of_folder(parts[depth]).is_some()
+        claimed.get(ancestor.as_str()).is_some_and(|format| {
+            artifact_kind_of_folder(parts[depth]).is_some() || owned_by_run(format, parts[depth])
+        })
     })
+}
+
+/// Subfolders that belong to a run of `format` whatever they hold: everything
+/// below an MLflow run folder (`artifacts/`, `outputs/`, `metrics/`, ...) and a
+/// run's `dvclive/` folder.
+fn owned_by_run(format: &str, sub: &str) -> bool {
+    match format {
+        "mlflow" => true,
+        "dvclive" => sub == "dvclive",
+        _ => false,
+    }
 }
 
 /// Read one candidate into its runs. Never fails: IO trouble becomes problems.
