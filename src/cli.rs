@@ -17,6 +17,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Read and analyze every run under ROOT and print its problems; write nothing.
     Check(CommonArgs),
+    /// List the formats runboard reads, in the order it tries them, with what each detects.
+    Formats,
 }
 
 /// Flags shared by every command that reads runs.

@@ -36,6 +36,10 @@ fn main() -> ExitCode {
                 templates: args.templates.clone(),
             },
         ),
+        Command::Formats => {
+            print_formats();
+            return ExitCode::SUCCESS;
+        }
         Command::Check(common) => (
             common,
             Options {
@@ -58,6 +62,17 @@ fn main() -> ExitCode {
             eprintln!("runboard: error: {err:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn print_formats() {
+    println!("runboard tries these readers in order; the first that claims a folder reads it.\n");
+    for format in runboard::load::FORMATS {
+        let (detects, reads) = runboard::load::catalog::describe(format.name).unwrap_or(("", ""));
+        println!(
+            "{}\n  detects: {detects}\n  reads:   {reads}\n",
+            format.name
+        );
     }
 }
 

@@ -419,3 +419,19 @@ fn output_inside_root_is_skipped_and_runs_in_it_are_not_read_twice() {
     assert_eq!(runs.len(), 1, "the site inside ROOT is not read as input");
     assert_eq!(runs[0]["group"], "");
 }
+
+#[test]
+fn formats_lists_every_reader_in_order() {
+    let out = runboard(&["formats"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut last = 0;
+    for format in runboard::load::FORMATS {
+        let at = text
+            .find(&format!("\n{}\n", format.name))
+            .unwrap_or_else(|| panic!("{} not listed", format.name));
+        assert!(at > last, "{} out of order", format.name);
+        last = at;
+    }
+    assert!(text.contains("detects: trainer_state.json"));
+}

@@ -13,6 +13,7 @@
 //! format: artifacts, dated folder names, a name from params, and a status
 //! inferred from planned steps when the format could not tell.
 
+pub mod catalog;
 pub mod config;
 pub mod csv_logs;
 pub mod dvclive;
