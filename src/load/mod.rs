@@ -24,6 +24,7 @@ pub mod metrics_jsonl;
 pub mod mlflow;
 pub mod mlx_lm;
 pub mod sacred;
+pub mod tensorboard;
 pub mod training_log;
 
 use crate::discover::{FileEntry, Folder, Tree};
@@ -66,6 +67,11 @@ pub static FORMATS: &[Format] = &[
         name: "sacred",
         claim: sacred::claim,
         read: sacred::read_run,
+    },
+    Format {
+        name: "tensorboard",
+        claim: tensorboard::claim,
+        read: tensorboard::read_run,
     },
     Format {
         name: "hf_trainer",
@@ -412,6 +418,10 @@ fn read_text(file: &FileEntry) -> Result<(String, Option<Problem>), Problem> {
     }
     let bytes = std::fs::read(&file.real)
         .map_err(|e| Problem::error(&file.rel, None, format!("cannot read: {e}")))?;
+    if tensorboard::is_event_file(&file.name) {
+        // Binary: carried one char per byte so the reader gets the bytes back.
+        return Ok((tensorboard::text_from_bytes(&bytes), None));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok((text, None)),
         Err(err) => {
