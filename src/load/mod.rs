@@ -23,9 +23,11 @@ pub mod lenient_json;
 pub mod metrics_jsonl;
 pub mod mlflow;
 pub mod mlx_lm;
+pub mod plain_logs;
 pub mod sacred;
 pub mod tensorboard;
 pub mod training_log;
+pub mod wandb;
 
 use crate::discover::{FileEntry, Folder, Tree};
 use crate::model::{Artifact, ArtifactKind, Problem, Run, Status};
@@ -69,6 +71,11 @@ pub static FORMATS: &[Format] = &[
         read: sacred::read_run,
     },
     Format {
+        name: "wandb",
+        claim: wandb::claim,
+        read: wandb::read_run,
+    },
+    Format {
         name: "tensorboard",
         claim: tensorboard::claim,
         read: tensorboard::read_run,
@@ -97,6 +104,11 @@ pub static FORMATS: &[Format] = &[
         name: "csv_logs",
         claim: csv_logs::claim,
         read: csv_logs::read_run,
+    },
+    Format {
+        name: "plain_log",
+        claim: plain_logs::claim,
+        read: plain_logs::read_run,
     },
     Format {
         name: "training_log",
