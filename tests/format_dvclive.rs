@@ -8,43 +8,8 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-fn build(root: &Path, out: &Path) -> Vec<Value> {
-    let output = Command::new(env!("CARGO_BIN_EXE_runboard"))
-        .args([
-            "build",
-            root.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .expect("runboard runs");
-    assert!(
-        output.status.success(),
-        "build failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = fs::read_to_string(out.join("data/runs.json")).unwrap();
-    serde_json::from_str::<Value>(&text)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-fn run_by_path<'a>(runs: &'a [Value], path: &str) -> &'a Value {
-    runs.iter()
-        .find(|r| r["path"] == path)
-        .unwrap_or_else(|| panic!("no run at {path}"))
-}
-
-fn metric<'a>(run: &'a Value, name: &str) -> &'a Value {
-    run["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {}", run["path"]))
-}
+mod common;
+use common::{build, metric, no_problems, run_by_path, write};
 
 fn metric_names(run: &Value) -> Vec<&str> {
     let mut names: Vec<&str> = run["metrics"]
@@ -55,22 +20,6 @@ fn metric_names(run: &Value) -> Vec<&str> {
         .collect();
     names.sort();
     names
-}
-
-fn no_problems(run: &Value) {
-    assert_eq!(
-        run["problems"].as_array().unwrap().len(),
-        0,
-        "{}: {}",
-        run["path"],
-        run["problems"]
-    );
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
 }
 
 #[test]

@@ -8,43 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn build(root: &Path, out: &Path) -> Vec<Value> {
-    let output = Command::new(env!("CARGO_BIN_EXE_runboard"))
-        .args([
-            "build",
-            root.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .expect("runboard runs");
-    assert!(
-        output.status.success(),
-        "build failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = fs::read_to_string(out.join("data/runs.json")).unwrap();
-    serde_json::from_str::<Value>(&text)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-fn run_by_path<'a>(runs: &'a [Value], path: &str) -> &'a Value {
-    runs.iter()
-        .find(|r| r["path"] == path)
-        .unwrap_or_else(|| panic!("no run at {path}"))
-}
-
-fn metric<'a>(run: &'a Value, name: &str) -> &'a Value {
-    run["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {}", run["path"]))
-}
+mod common;
+use common::{build, metric, run_by_path, write};
 
 fn real_fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realruns/hf_trainer_state")
@@ -106,13 +71,6 @@ fn real_trainer_state_with_six_eval_datasets() {
     assert_eq!(g0["last_step"], 12030);
     assert!(g0["best"].as_f64().unwrap() < 1.2);
     assert_eq!(metric(run, "eval_g5_loss")["last"], 4.835134983062744);
-}
-
-/// A Trainer output folder written by hand: `state` at `rel` under `root`.
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
 }
 
 #[test]

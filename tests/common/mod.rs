@@ -1,0 +1,67 @@
+//! Helpers shared by the integration tests: run the real binary on a tree and
+//! look things up in the `data/runs.json` it writes.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use serde_json::Value;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+/// Build `root` into `out` with the real binary, assert it succeeded, and return runs.json.
+pub fn build(root: &Path, out: &Path) -> Vec<Value> {
+    let output = Command::new(env!("CARGO_BIN_EXE_runboard"))
+        .args([
+            "build",
+            root.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .expect("runboard runs");
+    assert!(
+        output.status.success(),
+        "build failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = fs::read_to_string(out.join("data/runs.json")).unwrap();
+    serde_json::from_str::<Value>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The run at `path` (relative to ROOT).
+pub fn run_by_path<'a>(runs: &'a [Value], path: &str) -> &'a Value {
+    runs.iter()
+        .find(|r| r["path"] == path)
+        .unwrap_or_else(|| panic!("no run at {path}"))
+}
+
+/// The summary of the series `name` of `run`.
+pub fn metric<'a>(run: &'a Value, name: &str) -> &'a Value {
+    run["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {}", run["path"]))
+}
+
+/// Assert the run has no problems, showing them if it has.
+pub fn no_problems(run: &Value) {
+    assert_eq!(
+        run["problems"].as_array().unwrap().len(),
+        0,
+        "{}: {}",
+        run["path"],
+        run["problems"]
+    );
+}
+
+/// Write `text` to `root/rel`, creating folders.
+pub fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
