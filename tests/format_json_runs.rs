@@ -52,7 +52,7 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 /// Check every run of a gen_corpus tree against its truth; steps are the log's
-/// 0-based `iteration`, one less than the truth's gradient steps.
+/// Steps are gradient steps, as in the truth.
 fn check_against_truth(runs: &[Value], truth: &Value) -> usize {
     let truth = truth["runs"].as_array().unwrap();
     assert_eq!(runs.len(), truth.len());
@@ -82,18 +82,18 @@ fn check_against_truth(runs: &[Value], truth: &Value) -> usize {
         let last_step = t["last_step"].as_u64().unwrap();
         let logged_last = last_step / 10 * 10;
         let train = metric(run, "train_loss");
-        assert_eq!(train["last_step"], logged_last - 1, "{path}");
+        assert_eq!(train["last_step"], logged_last, "{path}");
         assert_eq!(train["points"], last_step / 10, "{path}");
-        let first_bad = t["first_nonfinite_step"].as_u64().map(|s| s - 1);
+        let first_bad = t["first_nonfinite_step"].as_u64();
         assert_eq!(train["first_nonfinite_step"].as_u64(), first_bad, "{path}");
         assert_eq!(metric(run, "learning_rate")["points"], last_step / 10);
         if let Some(best) = t["best_val_loss"].as_f64() {
             let val = metric(run, "val_loss");
             if completed {
-                assert_eq!(val["last_step"], last_step - 1, "{path}");
+                assert_eq!(val["last_step"], last_step, "{path}");
             }
             assert!(close(val["best"].as_f64().unwrap(), best), "{path}: {val}");
-            let step = t["best_val_step"].as_u64().unwrap() - 1;
+            let step = t["best_val_step"].as_u64().unwrap();
             assert_eq!(val["best_step"], step, "{path}");
         }
         let params = &run["params"];
@@ -129,7 +129,7 @@ fn committed_gen_corpus_tree_matches_its_truth() {
     );
     assert_eq!(
         crashed["status_reason"],
-        "no end_time, and the history stops at iteration 209 (210 of 600 planned steps)"
+        "no end_time, and the history stops at step 210 (210 of 600 planned steps)"
     );
     let diverged = run_by_path(
         &runs,

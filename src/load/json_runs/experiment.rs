@@ -267,7 +267,7 @@ fn read_history(
             run.events.push(Event {
                 kind: EventKind::Validation,
                 step: Some(step),
-                message: format!("evaluation at iteration {step}: {}", parts.join(", ")),
+                message: format!("evaluation at step {step}: {}", parts.join(", ")),
                 file: file.to_string(),
                 line,
             });
@@ -283,11 +283,13 @@ fn read_history(
     last
 }
 
-/// The entry's step (`iteration`, else `gradient_step`) and the steps done by then.
+/// The entry's step and the steps done by then: `gradient_step` when the log
+/// has it (the count of optimizer steps, as every other reader's step is), else
+/// the 0-based `iteration`.
 fn entry_step(entry: &Map<String, Value>) -> Option<(u64, u64)> {
     let whole = |key: &str| entry.get(key).and_then(whole_number);
     match (whole("iteration"), whole("gradient_step")) {
-        (Some(iteration), Some(done)) => Some((iteration, done)),
+        (Some(_), Some(done)) => Some((done, done)),
         (Some(iteration), None) => Some((iteration, iteration + 1)),
         (None, Some(done)) => Some((done, done)),
         (None, None) => None,
@@ -340,7 +342,7 @@ fn decide_status(run: &mut Run, doc: &Document, last: Option<LastEntry>, file: &
         (Some(planned), Some(last)) if last.done < planned => {
             run.status = Status::Failed;
             run.status_reason = format!(
-                "no end_time, and the history stops at iteration {} ({} of {planned} planned steps)",
+                "no end_time, and the history stops at step {} ({} of {planned} planned steps)",
                 last.step, last.done
             );
         }

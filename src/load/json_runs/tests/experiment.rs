@@ -47,8 +47,8 @@ fn gen_corpus_log_becomes_series_params_and_times() {
         ],
         "batch_size and context_length only repeat the config"
     );
-    assert_eq!(values(&run, "train_loss"), vec![(9, 2.42), (19, 2.38)]);
-    assert_eq!(values(&run, "val_loss"), vec![(19, 2.5)]);
+    assert_eq!(values(&run, "train_loss"), vec![(10, 2.42), (20, 2.38)]);
+    assert_eq!(values(&run, "val_loss"), vec![(20, 2.5)]);
     let loss = &run.metrics.iter().find(|s| s.name == "train_loss").unwrap();
     assert_eq!(loss.points[1].wall_time, Some(22.191));
     assert_eq!(run.params["max_iters"], json!(20));
@@ -72,8 +72,8 @@ fn gen_corpus_log_becomes_series_params_and_times() {
     assert_eq!(
         kinds,
         vec![
-            (EventKind::Validation, Some(19), Some(9)),
-            (EventKind::Finish, Some(19), Some(4))
+            (EventKind::Validation, Some(20), Some(9)),
+            (EventKind::Finish, Some(20), Some(4))
         ]
     );
 }
@@ -105,7 +105,7 @@ fn status_without_end_time_follows_the_planned_steps() {
     assert_eq!(crashed.status, Status::Failed);
     assert_eq!(
         crashed.status_reason,
-        "no end_time, and the history stops at iteration 39 (40 of 100 planned steps)"
+        "no end_time, and the history stops at step 40 (40 of 100 planned steps)"
     );
     assert!(crashed.events.is_empty());
     let done = read_one(&log("null", 100));
@@ -143,7 +143,7 @@ fn a_failure_marker_wins_over_end_time() {
 fn a_cut_log_keeps_its_complete_entries() {
     let cut = &LOG[..LOG.find("\"learning_rate\": 0.0002").unwrap()];
     let run = read_one(cut);
-    assert_eq!(values(&run, "train_loss"), vec![(9, 2.42)]);
+    assert_eq!(values(&run, "train_loss"), vec![(10, 2.42)]);
     assert_eq!(run.problems.len(), 1, "{:?}", run.problems);
     let p = &run.problems[0];
     assert_eq!((p.severity, p.line), (Severity::Error, Some(10)));
