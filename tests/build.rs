@@ -211,6 +211,29 @@ fn run_pages_show_problems_events_samples_and_artifacts() {
     );
     let oom = page("failed/2026-03-05_tinyllama-oom");
     assert!(oom.contains("Traceback (most recent call last)"));
+    let diverged = page("jsonl/2026-03-08_diverged");
+    let lr_chart = diverged
+        .split("id=\"chart-learning_rate\"")
+        .nth(1)
+        .unwrap()
+        .split("</figure>")
+        .next()
+        .unwrap();
+    assert!(
+        !lr_chart.contains("best "),
+        "no 'best' learning rate is marked"
+    );
+    let loss_chart = diverged
+        .split("id=\"chart-loss\"")
+        .nth(1)
+        .unwrap()
+        .split("</figure>")
+        .next()
+        .unwrap();
+    assert!(
+        loss_chart.contains("best 1.392"),
+        "the best val loss is marked"
+    );
     let corrupt = page("successful/2026-03-06_corrupt-config");
     assert!(corrupt.contains("config.yaml:11"));
 }

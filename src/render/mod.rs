@@ -122,6 +122,11 @@ pub fn chart_specs(a: &Analyzed) -> Vec<(Family, chart::ChartSpec)> {
 
 /// The best point of the family's val series (or its only series), to mark on the chart.
 fn best_val_point(a: &Analyzed, family: Family) -> Option<(f64, f64)> {
+    // "Best" means something for model quality only; the lowest learning rate
+    // or the highest throughput is no checkpoint to keep.
+    if !matches!(family, Family::Loss | Family::Perplexity | Family::Accuracy) {
+        return None;
+    }
     let in_family: Vec<&SeriesSummary> = a
         .summaries
         .iter()
