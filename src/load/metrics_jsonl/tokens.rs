@@ -1,40 +1,16 @@
 //! One `metrics.jsonl` line into a JSON value, with Python's bare `NaN`,
 //! `Infinity` and `-Infinity` tokens accepted.
 //!
-//! serde_json rejects those tokens, so they are swapped for sentinel strings
-//! before parsing and turned back into numbers by [`metric_value`]. The swap
-//! shifts columns, so an error's column is mapped back to the line as written:
-//! a message has to point at what the user sees in their file.
+//! A thin layer over [`crate::load::lenient_json`], which swaps those tokens
+//! for sentinels and maps error columns back to the line as written: a message
+//! has to point at what the user sees in their file.
 
+use crate::load::lenient_json;
 use serde_json::Value;
-
-/// What a non-finite token is replaced with before parsing: a string no real
-/// log would hold (it starts with an escaped NUL), mapped back to the number after.
-const NON_FINITE_SENTINELS: [(&str, &str, f64); 3] = [
-    (
-        "-Infinity",
-        "\"\\u0000runboard:-Infinity\"",
-        f64::NEG_INFINITY,
-    ),
-    ("Infinity", "\"\\u0000runboard:Infinity\"", f64::INFINITY),
-    ("NaN", "\"\\u0000runboard:NaN\"", f64::NAN),
-];
 
 /// A number, or a non-finite value written as a bare token or as the string `"NaN"`/`"Infinity"`.
 pub(super) fn metric_value(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => {
-            let s = s.strip_prefix("\u{0}runboard:").unwrap_or(s);
-            match s {
-                "NaN" => Some(f64::NAN),
-                "Infinity" => Some(f64::INFINITY),
-                "-Infinity" => Some(f64::NEG_INFINITY),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
+    lenient_json::number(value)
 }
 
 /// Why a line did not parse.
@@ -47,90 +23,15 @@ pub(super) struct LineError {
 
 /// Parse one line, accepting Python's `NaN`/`Infinity` tokens.
 pub(super) fn parse_line(line: &str) -> Result<Value, LineError> {
-    let (parsed, shifts) = if line.contains("NaN") || line.contains("Infinity") {
-        let (replaced, shifts) = replace_non_finite_tokens(line);
-        (serde_json::from_str::<Value>(&replaced), shifts)
-    } else {
-        (serde_json::from_str::<Value>(line), Vec::new())
-    };
-    parsed.map_err(|err| {
-        let column = original_column(err.column(), &shifts);
-        let full = err.to_string();
-        // serde says "at line 1 column N" of the one line it saw; the line number is ours to give.
-        let reason = full
-            .rsplit_once(" at line ")
-            .map_or(full.as_str(), |(reason, _)| reason);
-        LineError {
-            text: format!("not valid JSON at column {column}: {reason}"),
-            is_eof: err.is_eof(),
-        }
+    lenient_json::parse(line).map_err(|err| LineError {
+        // The line number is ours to give; the column is the line's own.
+        text: format!(
+            "not valid JSON at column {}: {}",
+            err.column.unwrap_or(1),
+            err.message
+        ),
+        is_eof: err.cut_short,
     })
-}
-
-/// Replace bare `NaN`, `Infinity`, `-Infinity` outside strings with sentinel strings.
-///
-/// Returns the new text and, for each replacement, (its end in the new text,
-/// bytes added so far), so error columns can be mapped back.
-fn replace_non_finite_tokens(line: &str) -> (String, Vec<(usize, usize)>) {
-    let bytes = line.as_bytes();
-    let mut out = String::with_capacity(line.len() + 64);
-    let mut shifts = Vec::new();
-    let mut copied_up_to = 0;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut previous_significant = b'\0';
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            i += 1;
-            continue;
-        }
-        let at_value_position = matches!(previous_significant, b':' | b',' | b'[' | b'\0');
-        let token = NON_FINITE_SENTINELS.iter().find(|(token, _, _)| {
-            let end = i + token.len();
-            at_value_position
-                && bytes[i..].starts_with(token.as_bytes())
-                && !bytes
-                    .get(end)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
-        });
-        if let Some((token, sentinel, _)) = token {
-            out.push_str(&line[copied_up_to..i]);
-            out.push_str(sentinel);
-            i += token.len();
-            copied_up_to = i;
-            let added = shifts.last().map_or(0, |&(_, added)| added) + sentinel.len() - token.len();
-            shifts.push((out.len(), added));
-            previous_significant = b'"';
-            continue;
-        }
-        if b == b'"' {
-            in_string = true;
-        }
-        if !b.is_ascii_whitespace() {
-            previous_significant = b;
-        }
-        i += 1;
-    }
-    out.push_str(&line[copied_up_to..]);
-    (out, shifts)
-}
-
-/// Map a 1-based column in the replaced text back to the original line.
-fn original_column(column: usize, shifts: &[(usize, usize)]) -> usize {
-    let added = shifts
-        .iter()
-        .take_while(|&&(end, _)| end < column)
-        .last()
-        .map_or(0, |&(_, added)| added);
-    column.saturating_sub(added).max(1)
 }
 
 #[cfg(test)]
