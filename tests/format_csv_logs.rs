@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{build, metric, run_by_path};
+use common::{build, gen_corpus_script, metric, run_by_path};
 
 fn metric_names(run: &Value) -> Vec<String> {
     let mut names: Vec<String> = run["metrics"]
@@ -185,14 +185,6 @@ fn real_and_hand_written_csv_logs() {
         "{}",
         v1["status_reason"]
     );
-}
-
-/// The generator, when this machine has it (set RUNBOARD_GEN_CORPUS to point elsewhere).
-fn gen_corpus_script() -> Option<PathBuf> {
-    let path = std::env::var_os("RUNBOARD_GEN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/bench/gen_corpus.py"));
-    path.exists().then_some(path)
 }
 
 #[test]

@@ -3,13 +3,11 @@
 //! final state), and a gen_corpus tree checked against its truth file when
 //! `python3` is available.
 
-use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
-use common::{build, metric, run_by_path, write};
+use common::{build, gen_corpus, metric, run_by_path, write};
 
 fn real_fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realruns/hf_trainer_state")
@@ -129,34 +127,10 @@ fn checkpoints_are_snapshots_of_one_run() {
 
 #[test]
 fn gen_corpus_runs_match_their_truth() {
-    let script = Path::new("/work/shared/bench/gen_corpus.py");
-    let python = Command::new("python3").arg("--version").output();
-    if python.is_err() || !script.exists() {
-        println!("note: python3 or gen_corpus.py missing; the gen_corpus part is skipped");
+    let Some(generated) = gen_corpus("hf", 20, 100) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let (corpus, truth) = (tmp.path().join("corpus"), tmp.path().join("truth.json"));
-    let status = Command::new("python3")
-        .arg(script)
-        .args([
-            "--out",
-            corpus.to_str().unwrap(),
-            "--runs",
-            "20",
-            "--points",
-            "100",
-        ])
-        .args(["--formats", "hf", "--truth", truth.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let runs = build(&corpus, &tmp.path().join("site"));
-    let truth: Value = serde_json::from_str(&fs::read_to_string(truth).unwrap()).unwrap();
+    };
+    let (runs, truth) = (generated.runs, generated.truth);
     let mut matched = 0;
     for t in truth["runs"].as_array().unwrap() {
         let path = t["path"].as_str().unwrap();

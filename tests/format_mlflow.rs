@@ -6,10 +6,9 @@
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
-use common::{build, metric, no_problems, run_by_path, write};
+use common::{build, gen_corpus, metric, no_problems, run_by_path, write};
 
 fn metric_names(run: &Value) -> Vec<&str> {
     let mut names: Vec<&str> = run["metrics"]
@@ -176,34 +175,10 @@ fn hand_made_store_with_nested_names_and_statuses() {
 
 #[test]
 fn gen_corpus_runs_match_their_truth() {
-    let script = Path::new("/work/shared/bench/gen_corpus.py");
-    let python = Command::new("python3").arg("--version").output();
-    if python.is_err() || !script.exists() {
-        println!("note: python3 or gen_corpus.py missing; the gen_corpus part is skipped");
+    let Some(generated) = gen_corpus("mlflow", 20, 100) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let (corpus, truth) = (tmp.path().join("corpus"), tmp.path().join("truth.json"));
-    let status = Command::new("python3")
-        .arg(script)
-        .args([
-            "--out",
-            corpus.to_str().unwrap(),
-            "--runs",
-            "20",
-            "--points",
-            "100",
-        ])
-        .args(["--formats", "mlflow", "--truth", truth.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let runs = build(&corpus, &tmp.path().join("site"));
-    let truth: Value = serde_json::from_str(&fs::read_to_string(truth).unwrap()).unwrap();
+    };
+    let (runs, truth) = (generated.runs, generated.truth);
     let truth = truth["runs"].as_array().unwrap();
     assert_eq!(runs.len(), truth.len());
     let mut matched = 0;

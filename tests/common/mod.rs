@@ -65,3 +65,52 @@ pub fn write(root: &Path, rel: &str, text: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, text).unwrap();
 }
+
+/// `../shared/bench/gen_corpus.py` beside the project, as developers and CI have it.
+pub fn gen_corpus_script() -> Option<std::path::PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py");
+    let python = Command::new("python3").arg("--version").output();
+    (python.is_ok() && script.is_file()).then_some(script)
+}
+
+/// A generated corpus, built: its runs.json and gen_corpus's truth for it.
+pub struct Generated {
+    pub runs: Vec<Value>,
+    pub truth: Value,
+    _dir: tempfile::TempDir,
+}
+
+/// Generate `runs` runs of `format` with `points` points, build them, and
+/// return both sides; `None` (with a note) where python3 or the script is missing.
+pub fn gen_corpus(format: &str, runs: u32, points: u32) -> Option<Generated> {
+    let Some(script) = gen_corpus_script() else {
+        println!("note: python3 or gen_corpus.py missing; the gen_corpus part is skipped");
+        return None;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, truth) = (dir.path().join("corpus"), dir.path().join("truth.json"));
+    let output = Command::new("python3")
+        .arg(script)
+        .args([
+            "--out",
+            corpus.to_str().unwrap(),
+            "--runs",
+            &runs.to_string(),
+        ])
+        .args(["--points", &points.to_string(), "--formats", format])
+        .args(["--truth", truth.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let runs = build(&corpus, &dir.path().join("site"));
+    let truth = serde_json::from_str(&fs::read_to_string(truth).unwrap()).unwrap();
+    Some(Generated {
+        runs,
+        truth,
+        _dir: dir,
+    })
+}
