@@ -1,11 +1,10 @@
 //! JSON as the Hugging Face Trainer writes it, read leniently.
 //!
 //! The Trainer saves with Python's `json.dumps`, which writes the bare tokens
-//! `NaN`, `Infinity` and `-Infinity` for a diverged loss: not JSON, so they are
-//! swapped for sentinel strings before serde_json sees the text (the swap never
-//! adds or removes a newline, so serde's line numbers still point at the file)
-//! and turned back into numbers by [`number`] or into the strings `"NaN"`,
-//! `"Infinity"`, `"-Infinity"` for params by [`plain`].
+//! `NaN`, `Infinity` and `-Infinity` for a diverged loss: not JSON. The shared
+//! [`lenient_json`] swaps them for sentinel strings (never adding or removing a
+//! newline, so serde's line numbers still point at the file) and turns them
+//! back into numbers ([`number`]) or strings for params ([`plain`]).
 //!
 //! `trainer_state.json` is one document, so one broken byte would lose the whole
 //! run. A small structural scan therefore records where each top-level value and
@@ -13,22 +12,9 @@
 //! events, and, when the document does not parse (a writer killed mid-save), the
 //! complete pieces before the damage are still read.
 
+use crate::load::lenient_json;
+pub(super) use crate::load::lenient_json::{kind_of, number, plain};
 use serde_json::{Map, Value};
-
-/// Sentinels start with an escaped NUL, which no real key or value holds.
-const SENTINEL_PREFIX: &str = "\u{0}runboard:";
-
-/// Python's non-finite tokens, their sentinel JSON strings, and their values.
-/// `-Infinity` comes before `Infinity` so the sign is taken with it.
-const NON_FINITE: [(&str, &str, f64); 3] = [
-    (
-        "-Infinity",
-        "\"\\u0000runboard:-Infinity\"",
-        f64::NEG_INFINITY,
-    ),
-    ("Infinity", "\"\\u0000runboard:Infinity\"", f64::INFINITY),
-    ("NaN", "\"\\u0000runboard:NaN\"", f64::NAN),
-];
 
 /// Why a text is not (entirely) valid JSON.
 #[derive(Debug)]
@@ -52,46 +38,19 @@ pub(super) struct StateDocument {
     pub error: Option<JsonError>,
 }
 
-/// The number a metric value stands for: a JSON number, or a non-finite
-/// token or string (`NaN`, `Infinity`, `-Infinity`).
-pub(super) fn number(value: &Value) -> Option<f64> {
-    match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => {
-            let s = s.strip_prefix(SENTINEL_PREFIX).unwrap_or(s);
-            NON_FINITE
-                .iter()
-                .find(|(token, _, _)| *token == s)
-                .map(|&(_, _, v)| v)
-        }
-        _ => None,
-    }
-}
-
-/// The value with sentinels turned into the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
-pub(super) fn plain(value: Value) -> Value {
-    match value {
-        Value::String(s) => match s.strip_prefix(SENTINEL_PREFIX) {
-            Some(token) => Value::String(token.to_string()),
-            None => Value::String(s),
-        },
-        Value::Array(items) => Value::Array(items.into_iter().map(plain).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, plain(v))).collect()),
-        other => other,
-    }
-}
-
 /// Parse a whole JSON text (results files, `config.json`), non-finite tokens accepted.
 pub(super) fn parse_value(text: &str) -> Result<Value, JsonError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let swapped = swap_non_finite(text);
-    serde_json::from_str(&swapped).map_err(|e| json_error(&e))
+    lenient_json::parse(text).map_err(|e| JsonError {
+        line: e.line,
+        message: e.message,
+        cut_short: e.cut_short,
+    })
 }
 
 /// Parse a `trainer_state.json`, salvaging its complete pieces when it is damaged.
 pub(super) fn parse_state(text: &str) -> StateDocument {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let swapped = swap_non_finite(text);
+    let swapped = lenient_json::with_sentinels(text);
     let pieces = scan(&swapped);
     match serde_json::from_str::<Value>(&swapped) {
         Ok(Value::Object(top)) => {
@@ -119,19 +78,6 @@ pub(super) fn parse_state(text: &str) -> StateDocument {
             ..StateDocument::default()
         },
         Err(err) => salvage(&swapped, &pieces, json_error(&err)),
-    }
-}
-
-/// What a value is, in words, for messages.
-pub(super) fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(s) if s.starts_with(SENTINEL_PREFIX) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -177,56 +123,6 @@ fn salvage(text: &str, pieces: &Pieces, error: JsonError) -> StateDocument {
         entry_lines,
         error: Some(error),
     }
-}
-
-/// Replace bare `NaN`, `Infinity`, `-Infinity` in value position outside strings.
-fn swap_non_finite(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains("NaN") && !text.contains("Infinity") {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len() + 256);
-    let (mut copied, mut i) = (0, 0);
-    let (mut in_string, mut escaped) = (false, false);
-    let mut previous = b'\0';
-    while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            i += 1;
-            continue;
-        }
-        let value_position = matches!(previous, b':' | b',' | b'[' | b'\0');
-        let token = NON_FINITE.iter().find(|(token, _, _)| {
-            value_position
-                && bytes[i..].starts_with(token.as_bytes())
-                && !bytes
-                    .get(i + token.len())
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
-        });
-        if let Some((token, sentinel, _)) = token {
-            out.push_str(&text[copied..i]);
-            out.push_str(sentinel);
-            i += token.len();
-            copied = i;
-            previous = b'"';
-            continue;
-        }
-        if b == b'"' {
-            in_string = true;
-        }
-        if !b.is_ascii_whitespace() {
-            previous = b;
-        }
-        i += 1;
-    }
-    out.push_str(&text[copied..]);
-    std::borrow::Cow::Owned(out)
 }
 
 /// Where the pieces of a document lie: byte offsets into the (swapped) text.
