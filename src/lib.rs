@@ -45,11 +45,16 @@ pub struct BuildReport {
 }
 
 impl BuildReport {
-    /// Runs with at least one problem.
+    /// Runs with at least one warning or error (info notes are not problems to fix).
     pub fn runs_with_problems(&self) -> usize {
         self.runs
             .iter()
-            .filter(|a| !a.run.problems.is_empty())
+            .filter(|a| {
+                a.run
+                    .problems
+                    .iter()
+                    .any(|p| p.severity >= Severity::Warning)
+            })
             .count()
     }
 

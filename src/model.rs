@@ -542,6 +542,9 @@ impl Problem {
     pub fn warning(file: &str, line: Option<usize>, message: impl Into<String>) -> Problem {
         Problem::new(Severity::Warning, file, line, message)
     }
+    pub fn info(file: &str, line: Option<usize>, message: impl Into<String>) -> Problem {
+        Problem::new(Severity::Info, file, line, message)
+    }
 }
 
 impl std::fmt::Display for Problem {

@@ -12,6 +12,7 @@ pub const DESCRIPTIONS: &[(&str, &str, &str)] = &[
     ("wandb", "wandb/run-<date>-<id>/files/ with config.yaml and wandb-summary.json", "unwrapped config, final summary values, metadata, crash from output.log; not the binary history"),
     ("hf_trainer", "trainer_state.json (or the latest checkpoint-N/trainer_state.json)", "log_history series with epochs, eval datasets, results files, model config"),
     ("mlx_lm", "any file whose head has MLX-LM `Iter N: Train loss` / `Val loss` lines or its table output", "train/val loss, learning rate, throughput, memory, test loss; adapter_config.json params"),
+    ("trackio", "a .jsonl/.json/.parquet whose rows have experiment_id, created_at and metrics (Trackio's experiments dataset), or a .db SQLite file with Trackio's metrics/configs tables", "one run per row or per run id: metric entries with step and time, params, status, logs as events; NaN/Infinity strings kept"),
     ("json_runs", "experiment_logs/experiment_*.json (metrics_history) or training_runs_comparison.json", "one run per log file, or several runs per comparison file, paired by iteration"),
     ("metrics_jsonl", "metrics.jsonl (or a .jsonl whose first object has a step key) beside params.yaml/config.yaml", "every numeric key per step, time and epoch; NaN/Infinity kept"),
     ("csv_logs", "a CSV whose header has an epoch or step column and a loss/metric column (Lightning, Keras, Ultralytics)", "every numeric column per step or epoch; hparams.yaml/args.yaml params"),

@@ -26,6 +26,7 @@ pub mod mlx_lm;
 pub mod plain_logs;
 pub mod sacred;
 pub mod tensorboard;
+pub mod trackio;
 pub mod training_log;
 pub mod wandb;
 
@@ -37,6 +38,8 @@ use std::io::Read;
 const MAX_TEXT_BYTES: u64 = 1 << 30;
 /// How much of a file detection looks at.
 const SNIFF_BYTES: usize = 8 * 1024;
+/// How much of a file's end detection looks at (a parquet footer with its schema).
+const TAIL_BYTES: u64 = 64 * 1024;
 
 /// A reader for one on-disk format.
 pub struct Format {
@@ -89,6 +92,11 @@ pub static FORMATS: &[Format] = &[
         name: "mlx_lm",
         claim: mlx_lm::claim,
         read: mlx_lm::read_run,
+    },
+    Format {
+        name: "trackio",
+        claim: trackio::claim,
+        read: trackio::read_run,
     },
     Format {
         name: "json_runs",
@@ -150,6 +158,11 @@ impl<'a> FolderView<'a> {
         read_head(file)
     }
 
+    /// The last few KB of one of its files (a parquet footer names its columns).
+    pub fn tail(&self, file: &FileEntry) -> String {
+        read_tail(file)
+    }
+
     /// A file of this folder by exact name.
     pub fn file(&self, name: &str) -> Option<&'a FileEntry> {
         file_named(self.folder, name)
@@ -171,14 +184,36 @@ impl<'a> FolderView<'a> {
     }
 }
 
-/// One file's text, as a parser gets it.
+/// One file's content, as a parser gets it: text, or bytes for a binary file.
 pub struct SourceText {
     /// Path relative to ROOT.
     pub rel: String,
     /// File name.
     pub name: String,
-    /// Its content (invalid UTF-8 replaced).
+    /// Its content as text (invalid UTF-8 replaced); empty for a binary file.
     pub text: String,
+    /// The raw bytes of a binary file (event file, SQLite database, parquet); empty for text.
+    pub bytes: Vec<u8>,
+}
+
+impl SourceText {
+    /// A text file's content (what most parsers and their tests use).
+    pub fn text(rel: &str, text: impl Into<String>) -> SourceText {
+        SourceText {
+            rel: rel.to_string(),
+            name: rel.rsplit('/').next().unwrap_or(rel).to_string(),
+            text: text.into(),
+            bytes: Vec::new(),
+        }
+    }
+
+    /// A binary file's content.
+    pub fn binary(rel: &str, bytes: Vec<u8>) -> SourceText {
+        SourceText {
+            bytes,
+            ..SourceText::text(rel, String::new())
+        }
+    }
 }
 
 /// Decide which folders are runs. Folders below a run that look like model or
@@ -257,14 +292,10 @@ pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
     let mut texts = Vec::new();
     for file in &candidate.files {
         base.sources.push(file.rel.clone());
-        match read_text(file) {
-            Ok((text, warning)) => {
+        match read_source(file) {
+            Ok((source, warning)) => {
                 base.problems.extend(warning);
-                texts.push(SourceText {
-                    rel: file.rel.clone(),
-                    name: file.name.clone(),
-                    text,
-                });
+                texts.push(source);
             }
             Err(problem) => base.problems.push(problem),
         }
@@ -416,8 +447,9 @@ pub fn split_dated_name(name: &str) -> Option<(String, String)> {
     Some((name[..10].to_string(), rest.to_string()))
 }
 
-/// Read a whole file as text, with a warning when it was not valid UTF-8.
-fn read_text(file: &FileEntry) -> Result<(String, Option<Problem>), Problem> {
+/// Read a whole file: binary formats as bytes, everything else as text with a
+/// warning when it was not valid UTF-8.
+fn read_source(file: &FileEntry) -> Result<(SourceText, Option<Problem>), Problem> {
     if file.size > MAX_TEXT_BYTES {
         return Err(Problem::error(
             &file.rel,
@@ -430,18 +462,18 @@ fn read_text(file: &FileEntry) -> Result<(String, Option<Problem>), Problem> {
     }
     let bytes = std::fs::read(&file.real)
         .map_err(|e| Problem::error(&file.rel, None, format!("cannot read: {e}")))?;
-    if tensorboard::is_event_file(&file.name) {
-        // Binary: carried one char per byte so the reader gets the bytes back.
-        return Ok((tensorboard::text_from_bytes(&bytes), None));
+    if is_binary(&file.name, &bytes) {
+        return Ok((SourceText::binary(&file.rel, bytes), None));
     }
+    let source = |text: String| SourceText::text(&file.rel, text);
     match String::from_utf8(bytes) {
-        Ok(text) => Ok((text, None)),
+        Ok(text) => Ok((source(text), None)),
         Err(err) => {
             let at = err.utf8_error().valid_up_to();
             let line = err.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
             Ok((
-                text,
+                source(text),
                 Some(Problem::warning(
                     &file.rel,
                     Some(line),
@@ -452,6 +484,14 @@ fn read_text(file: &FileEntry) -> Result<(String, Option<Problem>), Problem> {
     }
 }
 
+/// What a binary file starts with: SQLite databases and parquet files.
+const BINARY_MAGIC: &[&[u8]] = &[b"SQLite format 3\0", b"PAR1"];
+
+/// Files handed to readers as bytes: event files by name, databases and parquet by content.
+fn is_binary(name: &str, bytes: &[u8]) -> bool {
+    tensorboard::is_event_file(name) || BINARY_MAGIC.iter().any(|m| bytes.starts_with(m))
+}
+
 /// The first few KB of a file, for format detection (empty when unreadable).
 fn read_head(file: &FileEntry) -> String {
     let mut buf = vec![0u8; SNIFF_BYTES];
@@ -459,6 +499,21 @@ fn read_head(file: &FileEntry) -> String {
         .and_then(|mut f| f.read(&mut buf))
         .unwrap_or(0);
     buf.truncate(n);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// The last few KB of a file (empty when unreadable).
+fn read_tail(file: &FileEntry) -> String {
+    use std::io::{Seek, SeekFrom};
+    let from = file.size.saturating_sub(TAIL_BYTES);
+    let mut buf = Vec::new();
+    let read = std::fs::File::open(&file.real).and_then(|mut f| {
+        f.seek(SeekFrom::Start(from))?;
+        f.take(TAIL_BYTES).read_to_end(&mut buf)
+    });
+    if read.is_err() {
+        buf.clear();
+    }
     String::from_utf8_lossy(&buf).into_owned()
 }
 

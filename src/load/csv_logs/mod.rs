@@ -166,15 +166,12 @@ mod tests {
                              1,0.0003,29,3.1,,\n1,0.0,39,2.9,,\n1,,39,,3.2,0.2\n";
 
     fn text(dir: &str, name: &str, text: &str) -> SourceText {
-        SourceText {
-            rel: if dir.is_empty() {
-                name.to_string()
-            } else {
-                format!("{dir}/{name}")
-            },
-            name: name.to_string(),
-            text: text.to_string(),
-        }
+        let rel = if dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dir}/{name}")
+        };
+        SourceText::text(&rel, text)
     }
 
     fn read(path: &str, texts: &[SourceText]) -> Vec<Run> {

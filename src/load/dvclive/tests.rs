@@ -2,11 +2,7 @@ use super::*;
 use crate::model::{Family, Split, Status};
 
 fn text(rel: &str, text: &str) -> SourceText {
-    SourceText {
-        rel: rel.to_string(),
-        name: rel.rsplit('/').next().unwrap().to_string(),
-        text: text.to_string(),
-    }
+    SourceText::text(rel, text)
 }
 
 fn read(path: &str, texts: &[SourceText]) -> Run {

@@ -9,11 +9,7 @@ const REAL: &str = include_str!(
 );
 
 fn source(rel: &str, text: &str) -> SourceText {
-    SourceText {
-        rel: rel.to_string(),
-        name: rel.rsplit('/').next().unwrap().to_string(),
-        text: text.to_string(),
-    }
+    SourceText::text(rel, text)
 }
 
 fn read(texts: &[SourceText]) -> Run {

@@ -36,11 +36,7 @@ fn base() -> Run {
 }
 
 fn text(rel: &str, text: &str) -> SourceText {
-    SourceText {
-        rel: rel.to_string(),
-        name: rel.rsplit('/').next().unwrap().to_string(),
-        text: text.to_string(),
-    }
+    SourceText::text(rel, text)
 }
 
 fn read(log: &str) -> Vec<Run> {

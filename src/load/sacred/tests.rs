@@ -28,11 +28,7 @@ const METRICS: &str = r#"{
 }"#;
 
 fn text(rel: &str, text: &str) -> SourceText {
-    SourceText {
-        rel: rel.to_string(),
-        name: rel.rsplit('/').next().unwrap().to_string(),
-        text: text.to_string(),
-    }
+    SourceText::text(rel, text)
 }
 
 fn read(texts: &[SourceText]) -> Run {

@@ -9,9 +9,7 @@
 //! A params file beside the events (`params.yaml`, ..., or Lightning's
 //! `hparams.yaml`) is read as usual.
 //!
-//! Event files are binary, while readers get text: `load::read_text` hands an
-//! event file over one char per byte ([`text_from_bytes`]), and
-//! [`bytes_from_text`] turns it back, losslessly. `record` splits the TFRecord
+//! Event files are binary: the reader gets their bytes. `record` splits the TFRecord
 //! framing (checksums, torn tails) and `event` decodes the protobufs; this
 //! module turns their scalars into points with times relative to the run's
 //! first event. Pure apart from the claim's directory listing.
@@ -36,19 +34,6 @@ const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1";
 /// True for a TensorBoard event file name (`events.out.tfevents.<time>.<host>...`).
 pub fn is_event_file(name: &str) -> bool {
     name.contains("tfevents")
-}
-
-/// Carry binary bytes in a `String`, one char per byte (U+0000..U+00FF).
-pub fn text_from_bytes(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
-}
-
-/// The bytes [`text_from_bytes`] carried; a char above U+00FF (text that did
-/// not come from there) becomes `?`.
-pub fn bytes_from_text(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
-        .collect()
 }
 
 /// Claim a folder with event files of its own or in split subfolders, and its params file.
@@ -93,8 +78,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     for source in texts {
         if is_event_file(&source.name) {
             let prefix = split_prefix(&run.path, &source.rel);
-            let bytes = bytes_from_text(&source.text);
-            files.push(read_event_file(&bytes, &source.rel, &prefix));
+            files.push(read_event_file(&source.bytes, &source.rel, &prefix));
         } else {
             read_params(&mut run, source);
         }

@@ -61,11 +61,7 @@ fn tensor(tag: &str, v: f32) -> Value {
 }
 
 fn source(rel: &str, bytes: &[u8]) -> SourceText {
-    SourceText {
-        rel: rel.into(),
-        name: rel.rsplit('/').next().unwrap().into(),
-        text: text_from_bytes(bytes),
-    }
+    SourceText::binary(rel, bytes.to_vec())
 }
 
 fn sample_file() -> Vec<u8> {
@@ -74,12 +70,6 @@ fn sample_file() -> Vec<u8> {
     b.extend(event(1002.0, 2, vec![simple("train/loss", 1.5)]));
     b.extend(event(1002.0, 2, vec![tensor("eval/loss", 1.75)]));
     b
-}
-
-#[test]
-fn carries_bytes_through_text() {
-    let bytes: Vec<u8> = (0..=255).collect();
-    assert_eq!(bytes_from_text(&text_from_bytes(&bytes)), bytes);
 }
 
 #[test]

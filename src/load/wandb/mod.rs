@@ -231,11 +231,7 @@ mod tests {
     use super::*;
 
     fn source(name: &str, text: &str) -> SourceText {
-        SourceText {
-            rel: format!("wandb/run-20260211_131227-abc/files/{name}"),
-            name: name.into(),
-            text: text.into(),
-        }
+        SourceText::text(&format!("wandb/run-20260211_131227-abc/files/{name}"), text)
     }
 
     #[test]

@@ -11,11 +11,7 @@ use crate::model::{Problem, Run};
 
 /// A claimed file's text.
 pub(super) fn source(rel: &str, text: &str) -> SourceText {
-    SourceText {
-        rel: rel.to_string(),
-        name: rel.rsplit('/').next().unwrap_or(rel).to_string(),
-        text: text.to_string(),
-    }
+    SourceText::text(rel, text)
 }
 
 /// Read files as one claimed folder (the folder of the first), as `load::read` would.
