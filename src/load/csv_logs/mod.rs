@@ -8,7 +8,8 @@
 //! loss- or metric-looking column (see `header`). Which logger wrote it sets
 //! the run's format name (`lightning_csv`, `keras_csv`, `ultralytics_csv`, or
 //! `csv_logs` for any other such CSV). The x axis is `step` when there is one
-//! (Lightning), else `epoch` as written (0-based for Keras, 1-based for recent
+//! (Lightning's 0-based global step plus one, so that step N means N optimizer
+//! steps done as in every other format), else `epoch` as written (0-based for Keras, 1-based for recent
 //! Ultralytics); `epoch` always goes to `Point::epoch` and a `time` column to
 //! `Point::wall_time`. Each folder is one run; a folder with several metrics
 //! CSVs gives one run per file. A Lightning `version_N` folder is named after
@@ -258,7 +259,11 @@ mod tests {
         );
         assert_eq!(run.date.as_deref(), Some("2026-03-02"));
         assert_eq!(series(run, "val_loss").points.len(), 2);
-        assert_eq!(series(run, "train_loss").points[3].step, 39);
+        assert_eq!(
+            series(run, "train_loss").points[3].step,
+            40,
+            "0-based 39, plus one"
+        );
         assert_eq!(run.params, serde_json::json!({}));
 
         let dir = "logs/my_model/version_0";

@@ -27,16 +27,15 @@ pub(super) fn decide_status(run: &mut Run, dialect: Dialect, extent: &Extent, fi
         return;
     }
     let planned_epochs = planned(run, &PLANNED_EPOCH_KEYS);
-    // Lightning's `step` counts from 0, so a run of `max_steps: 2000` logs step 1999 last.
+    // Lightning's steps are already counted as optimizer steps done (see `table`).
     let planned_steps = match dialect {
         Dialect::Lightning => planned(run, &["max_steps"]),
         _ => None,
     };
     if let (Some(planned), Some(last)) = (planned_steps, extent.last_step) {
-        if last as f64 + 1.0 >= planned {
+        if last as f64 >= planned {
             run.status = Status::Completed;
-            run.status_reason =
-                format!("reached its planned {planned} steps (last step {last}, counted from 0)");
+            run.status_reason = format!("reached its planned {planned} steps");
             return;
         }
     }
@@ -178,9 +177,10 @@ mod tests {
     }
 
     #[test]
-    fn lightning_max_steps_counts_from_zero() {
+    fn lightning_reaches_max_steps() {
+        // The table has already turned Lightning's 0-based step 1999 into 2000 steps done.
         let extent = Extent {
-            last_step: Some(1999),
+            last_step: Some(2000),
             ..Extent::default()
         };
         let run = decide(

@@ -7,7 +7,7 @@
 //! `inf` are kept as values. A short last row without a final newline is a
 //! torn write; a short or long row elsewhere is read as far as it goes.
 
-use super::header::Header;
+use super::header::{Dialect, Header};
 use crate::model::{Point, Problem, Run};
 
 /// After this many problems in one file the rest are summarized in one line.
@@ -146,6 +146,12 @@ impl Rows<'_> {
         let step = parse_number(cell)
             .filter(|v| *v >= 0.0 && v.fract() == 0.0 && *v < u64::MAX as f64)
             .map(|v| v as u64);
+        // Lightning writes the global step before the optimizer stepped (0 for
+        // the first batch); one more is the optimizer steps done, which is
+        // what every other trainer logs, so runs line up across formats.
+        let from_zero =
+            self.header.dialect == Dialect::Lightning && self.header.step == Some(column);
+        let step = step.map(|s| if from_zero { s.saturating_add(1) } else { s });
         step.unwrap_or_else(|| {
             let name = &self.header.names[column];
             let message = format!(
@@ -235,9 +241,10 @@ mod tests {
                     0,0.0001,9,3.7,,\n0,0.0002,19,3.6,,\n0,,19,,3.9,0.02\n1,0.0,39,nan,,\n";
         let (run, extent) = read(text);
         assert!(run.problems.is_empty(), "{:?}", run.problems);
-        assert_eq!(points(&run, "train_loss")[..2], [(9, 3.7), (19, 3.6)]);
+        // Lightning's 0-based step 9 is the 10th optimizer step.
+        assert_eq!(points(&run, "train_loss")[..2], [(10, 3.7), (20, 3.6)]);
         assert!(points(&run, "train_loss")[2].1.is_nan());
-        assert_eq!(points(&run, "val_loss"), vec![(19, 3.9)]);
+        assert_eq!(points(&run, "val_loss"), vec![(20, 3.9)]);
         assert_eq!(points(&run, "lr-AdamW").len(), 3);
         assert!(run
             .metrics
@@ -250,7 +257,7 @@ mod tests {
             .unwrap()
             .points[0];
         assert_eq!((val.epoch, val.wall_time), (Some(0.0), None));
-        assert_eq!(extent.last_step, Some(39));
+        assert_eq!(extent.last_step, Some(40));
         assert_eq!(
             (extent.first_epoch, extent.last_epoch),
             (Some(0.0), Some(1.0))
