@@ -36,6 +36,10 @@ pub struct CommonArgs {
     /// Exit with code 2 when any run has an error-level problem.
     #[arg(long)]
     pub strict: bool,
+    /// Override one diagnostic threshold for this build, e.g. `--set overfit_gap_warning=0.2`
+    /// (repeatable; the names are those of runboard.toml's [diagnostics] table).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -33,7 +33,12 @@ pub struct Options {
     pub title: String,
     /// Folder of templates that replace the built-in ones by name.
     pub templates: Option<PathBuf>,
+    /// `name=value` threshold overrides, applied over ROOT's `runboard.toml`.
+    pub set: Vec<String>,
 }
+
+/// The file at ROOT that tunes diagnostics.
+pub const CONFIG_FILE: &str = "runboard.toml";
 
 /// What a build did, for the summary line and the exit code.
 #[derive(Debug)]
@@ -89,8 +94,9 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
         Some(out) => Some(check_out_path(opts, out)?),
         None => None,
     };
-    // Templates are checked before any reading so a bad one fails fast.
+    // Templates and thresholds are checked before any reading so a bad one fails fast.
     let theme = render::html::Theme::load(opts.templates.as_deref())?;
+    let thresholds = load_thresholds(opts)?;
     let mut tree = discover::walk(&opts.root, out.as_deref())?;
     let mut skipped = std::mem::take(&mut tree.skipped);
     let candidates = load::find_candidates(&tree);
@@ -99,7 +105,10 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
         .flat_map_iter(|c| load::read(&tree, c))
         .collect();
     let runs = assign_ids(runs);
-    let analyzed: Vec<Analyzed> = runs.into_par_iter().map(analyze::analyze).collect();
+    let analyzed: Vec<Analyzed> = runs
+        .into_par_iter()
+        .map(|run| analyze::analyze(run, &thresholds))
+        .collect();
     if let Some(out) = &out {
         let staging = output::Staging::new(out)?;
         let notes = render::write_site(&theme, &opts.title, &analyzed, &tree.root, &staging)?;
@@ -110,6 +119,21 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
         runs: analyzed,
         skipped,
     })
+}
+
+/// Thresholds from ROOT's `runboard.toml` (when there is one), then `--set`.
+fn load_thresholds(opts: &Options) -> Result<analyze::Thresholds> {
+    let path = opts.root.join(CONFIG_FILE);
+    let mut thresholds = match std::fs::read_to_string(&path) {
+        Ok(text) => analyze::Thresholds::from_toml(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => analyze::Thresholds::default(),
+        Err(e) => bail!("cannot read {}: {e}", path.display()),
+    };
+    for assignment in &opts.set {
+        thresholds.set(assignment).map_err(|e| anyhow::anyhow!(e))?;
+    }
+    Ok(thresholds)
 }
 
 /// The output folder may sit inside ROOT (it is skipped), but must never be

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
                 jobs: args.common.jobs.map(usize::from),
                 title: args.title.clone(),
                 templates: args.templates.clone(),
+                set: args.common.set.clone(),
             },
         ),
         Command::Formats => {
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
                 jobs: common.jobs.map(usize::from),
                 title: String::new(),
                 templates: None,
+                set: common.set.clone(),
             },
         ),
     };

@@ -1,11 +1,14 @@
 //! From a normalized run to what reports say about it: per-series summaries,
-//! the headline losses, and diagnostics (filled in by later analyses).
+//! the headline losses, and diagnostics ([`diagnose`], judged by [`Thresholds`]).
 
+pub mod diagnose;
 pub mod summary;
+pub mod thresholds;
 
 use crate::model::{Run, Severity};
 use serde::Serialize;
 pub use summary::{Headline, SeriesSummary};
+pub use thresholds::Thresholds;
 
 /// A run with everything computed about it; what renderers consume.
 #[derive(Debug, Clone)]
@@ -44,17 +47,18 @@ pub struct Diagnostic {
     pub step: Option<u64>,
 }
 
-/// Compute summaries and headline for one run.
-pub fn analyze(mut run: Run) -> Analyzed {
+/// Compute summaries, headline and diagnostics for one run.
+pub fn analyze(mut run: Run, thresholds: &Thresholds) -> Analyzed {
     if run.duration_seconds.is_none() {
         run.duration_seconds = duration_from_wall_times(&run);
     }
     let summaries: Vec<SeriesSummary> = run.metrics.iter().map(summary::summarize).collect();
     let headline = summary::headline(&summaries);
+    let diagnostics = diagnose::diagnose(&run, thresholds);
     Analyzed {
         run,
         summaries,
         headline,
-        diagnostics: Vec::new(),
+        diagnostics,
     }
 }

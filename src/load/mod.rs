@@ -330,18 +330,23 @@ const PLANNED_STEPS_KEYS: &[&str] = &[
     "max_iters",
 ];
 
-/// When nothing said how a run ended, compare its last step with the steps it
-/// planned: reaching them means it completed; a torn last line short of them
-/// means the writer was killed.
-fn infer_status_from_planned_steps(run: &mut Run) {
+/// The steps a run's params say it planned (`max_steps`, `iters`, ... at any depth).
+pub fn planned_steps(run: &Run) -> Option<f64> {
     let flat = run.flat_params();
-    let planned = flat.iter().find_map(|(k, v)| {
+    flat.iter().find_map(|(k, v)| {
         let leaf = k.rsplit('.').next().unwrap_or(k);
         PLANNED_STEPS_KEYS
             .contains(&leaf)
             .then(|| v.parse::<f64>().ok())
             .flatten()
-    });
+    })
+}
+
+/// When nothing said how a run ended, compare its last step with the steps it
+/// planned: reaching them means it completed; a torn last line short of them
+/// means the writer was killed.
+fn infer_status_from_planned_steps(run: &mut Run) {
+    let planned = planned_steps(run);
     let last = run
         .metrics
         .iter()

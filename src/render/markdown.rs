@@ -1,7 +1,8 @@
 //! `experiments.md`: the notes people keep by hand, written for them.
 //!
 //! One section per run, in the shape of a hand-kept experiment log:
-//! `## name (date)` and a few bullet lines. Every string from a run is
+//! `## name (date)` and a few bullet lines, then its diagnostics, most severe
+//! first. Every string from a run is
 //! escaped so that a hostile name renders as text on GitHub and elsewhere.
 
 use crate::analyze::Analyzed;
@@ -60,6 +61,13 @@ fn run_section(md: &mut String, a: &Analyzed) {
         escape_md(&run.status_reason)
     );
     let _ = writeln!(md, "- **Result:** {}", result_line(a));
+    if !a.diagnostics.is_empty() {
+        md.push_str("- **Diagnostics:**\n");
+        // Messages open with what they are ("overfitting: ...") and carry their steps.
+        for d in &a.diagnostics {
+            let _ = writeln!(md, "  - {}: {}", d.severity.as_str(), escape_md(&d.message));
+        }
+    }
     let errors = run.error_count();
     if !run.problems.is_empty() {
         let _ = writeln!(

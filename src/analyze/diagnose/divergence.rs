@@ -1,0 +1,192 @@
+//! `diverged` (the loss went non-finite or exploded) and `loss_spike`
+//! (isolated jumps that came back down).
+
+use super::robust::{median, rolling_median, show, tail_median};
+use super::{diagnostic, Curves};
+use crate::analyze::thresholds::Thresholds;
+use crate::analyze::Diagnostic;
+use crate::model::{Family, Series, Severity};
+
+/// Half-width of the window a point is compared with when looking for spikes.
+const SPIKE_HALF_WINDOW: usize = 5;
+/// Half-width of the median that smooths a loss before looking for an explosion.
+const SMOOTH_HALF_WINDOW: usize = 2;
+/// A grad norm this many times its typical value is worth naming beside a divergence.
+const GRAD_NORM_JUMP: f64 = 10.0;
+
+/// An error at the first non-finite step of any loss series, or where the
+/// smoothed train loss climbed far above its running minimum for good.
+pub fn diverged(c: &Curves, t: &Thresholds) -> Option<Diagnostic> {
+    let nonfinite = c
+        .run
+        .metrics
+        .iter()
+        .filter(|s| s.family == Family::Loss)
+        .filter_map(|s| first_nonfinite(s).map(|(step, value)| (step, value, s)))
+        .min_by_key(|(step, _, _)| *step);
+    if let Some((step, value, series)) = nonfinite {
+        let before = series
+            .points
+            .iter()
+            .take_while(|p| p.step < step)
+            .filter(|p| p.value.is_finite())
+            .last();
+        let mut message = format!("diverged: {} became {value} at step {step}", series.name);
+        if let Some(p) = before {
+            message.push_str(&format!(
+                " (last finite value {} at step {})",
+                show(p.value),
+                p.step
+            ));
+        }
+        message.push_str(&grad_norm_note(c, step));
+        return Some(diagnostic("diverged", Severity::Error, message, Some(step)));
+    }
+    exploded(c, t)
+}
+
+/// The step and value of a series' first NaN or infinity.
+fn first_nonfinite(series: &Series) -> Option<(u64, f64)> {
+    series
+        .points
+        .iter()
+        .find(|p| !p.value.is_finite())
+        .map(|p| (p.step, p.value))
+}
+
+/// The train loss (smoothed) ends far above its running minimum and above its start.
+fn exploded(c: &Curves, t: &Thresholds) -> Option<Diagnostic> {
+    let points = &c.train_finite;
+    if points.len() < t.min_points {
+        return None;
+    }
+    let smooth = rolling_median(points, SMOOTH_HALF_WINDOW);
+    let start = smooth[0];
+    let end = tail_median(points, 0.05, 3)?;
+    let minimum = smooth.iter().copied().fold(f64::INFINITY, f64::min);
+    if !(minimum > 0.0 && end > t.diverge_factor * minimum && end > start) {
+        return None;
+    }
+    // Where it left for good: after the last point still within the factor of the minimum so far.
+    let mut running_min = f64::INFINITY;
+    let mut onset = 0;
+    for (i, v) in smooth.iter().enumerate() {
+        running_min = running_min.min(*v);
+        if *v <= t.diverge_factor * running_min {
+            onset = (i + 1).min(smooth.len() - 1);
+        }
+    }
+    let step = points[onset].0;
+    let message = format!(
+        "diverged: {} climbed from its minimum {} to {} (over {}×) from step {step} on{}",
+        Curves::label(c.train, "train loss"),
+        show(minimum),
+        show(end),
+        show(t.diverge_factor),
+        grad_norm_note(c, step)
+    );
+    Some(diagnostic("diverged", Severity::Error, message, Some(step)))
+}
+
+/// `; grad norm rose from 1.2 to 3.4e5 by step S` when the grad norm exploded around `step`.
+fn grad_norm_note(c: &Curves, step: u64) -> String {
+    let Some(grad) = c.run.metrics.iter().find(|s| s.family == Family::GradNorm) else {
+        return String::new();
+    };
+    let before: Vec<f64> = grad
+        .points
+        .iter()
+        .filter(|p| p.step < step && p.value.is_finite())
+        .map(|p| p.value)
+        .collect();
+    let typical = median(&before[..before.len() / 2 + before.len() % 2]);
+    let peak = grad
+        .points
+        .iter()
+        .filter(|p| p.step <= step)
+        .max_by(|a, b| a.value.total_cmp(&b.value).then(b.step.cmp(&a.step)));
+    match (typical, peak) {
+        (Some(typical), Some(peak))
+            if typical > 0.0
+                && (!peak.value.is_finite() || peak.value > GRAD_NORM_JUMP * typical) =>
+        {
+            format!(
+                "; {} rose from about {} to {} by step {}",
+                grad.name,
+                show(typical),
+                show(peak.value),
+                peak.step
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+/// Isolated spikes in the train loss: far above the local median (robust
+/// sigmas and a minimum rise) and back down within the window.
+pub fn loss_spikes(c: &Curves, t: &Thresholds) -> Option<Diagnostic> {
+    let points = &c.train_finite;
+    if points.len() < t.min_points.max(2 * SPIKE_HALF_WINDOW + 1) {
+        return None;
+    }
+    // (index of the highest point, step, value, local median) per spike; the
+    // points of one spike (its peak and the way down) are one spike.
+    let mut spikes: Vec<(usize, u64, f64, f64)> = Vec::new();
+    let mut window: Vec<f64> = Vec::with_capacity(2 * SPIKE_HALF_WINDOW + 1);
+    let mut deviations: Vec<f64> = Vec::with_capacity(2 * SPIKE_HALF_WINDOW + 1);
+    for i in 0..points.len() {
+        let lo = i.saturating_sub(SPIKE_HALF_WINDOW);
+        let hi = (i + SPIKE_HALF_WINDOW + 1).min(points.len());
+        window.clear();
+        window.extend(points[lo..hi].iter().map(|p| p.1));
+        window.sort_by(f64::total_cmp);
+        let local = window[window.len() / 2];
+        deviations.clear();
+        deviations.extend(window.iter().map(|v| (v - local).abs()));
+        deviations.sort_by(f64::total_cmp);
+        let sigma = deviations[deviations.len() / 2] * 1.4826;
+        let value = points[i].1;
+        let high = local * (1.0 + t.spike_min_rise);
+        let is_jump = local > 0.0 && value > local + t.spike_sigmas * sigma && value > high;
+        // Isolated: the points after it are back near the local level (a level
+        // shift or the start of a divergence is not a spike).
+        let after =
+            &points[(i + 1).min(points.len())..(i + 1 + SPIKE_HALF_WINDOW).min(points.len())];
+        let came_back =
+            median(&after.iter().map(|p| p.1).collect::<Vec<_>>()).is_some_and(|m| m < high);
+        if !(is_jump && came_back) {
+            continue;
+        }
+        match spikes.last_mut() {
+            Some(spike) if i - spike.0 <= SPIKE_HALF_WINDOW => {
+                if value / local > spike.2 / spike.3 {
+                    *spike = (i, points[i].0, value, local);
+                } else {
+                    spike.0 = i;
+                }
+            }
+            _ => spikes.push((i, points[i].0, value, local)),
+        }
+    }
+    let (_, step, value, local) = *spikes
+        .iter()
+        .max_by(|a, b| (a.2 / a.3).total_cmp(&(b.2 / b.3)))?;
+    let severity = if value >= 2.0 * local {
+        Severity::Warning
+    } else {
+        Severity::Info
+    };
+    let count = spikes.len();
+    let what = if count == 1 {
+        "1 isolated spike".to_string()
+    } else {
+        format!("{count} isolated spikes")
+    };
+    let message = format!(
+        "loss spikes: {what} in {}; the largest {} at step {step} against a local median of {} (it came back down)",
+        Curves::label(c.train, "train loss"),
+        show(value),
+        show(local)
+    );
+    Some(diagnostic("loss_spike", severity, message, Some(step)))
+}
