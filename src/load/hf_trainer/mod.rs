@@ -17,8 +17,9 @@
 //! - `config.json` (the model's config) and `adapter_config.json` (PEFT) go
 //!   under `model_config` / `adapter_config`, apart from the training params.
 //! - `checkpoint-N/` folders (already the run's artifacts) become checkpoint events.
-//! - `training_args.bin` is a pickle and the model card `README.md` is prose:
-//!   neither is read.
+//! - the model card `README.md` beside the state file read (else the run
+//!   folder's) is kept on the run as front matter and markdown (see [`card`]).
+//! - `training_args.bin` is a pickle: not read.
 //!
 //! Status: completed when `log_history` ends with the summary entry, when
 //! `global_step` reached `max_steps`, or when the Trainer was told to stop
@@ -26,12 +27,14 @@
 //! only checkpoints exist; unknown otherwise, with the reason. The file holds
 //! no wall-clock times, so points carry epochs but no wall time.
 
+mod card;
 mod history;
 mod json;
 
 use crate::discover::FileEntry;
 use crate::load::{FolderView, SourceText};
 use crate::model::{ArtifactKind, Event, EventKind, Problem, Run, Status};
+use card::{parse_model_card, CARD_FILE};
 use history::{read_log_history, whole_number, Summary};
 use serde_json::{Map, Value};
 
@@ -53,14 +56,20 @@ const MODEL_FILES: &[(&str, &str)] = &[
 ];
 
 /// Claim a folder with a `trainer_state.json`, or with `checkpoint-N/trainer_state.json`
-/// when the top-level one is missing; summaries and model config come first.
+/// when the top-level one is missing; summaries and model config come first,
+/// the model card beside the state file (else the folder's own) last.
 pub fn claim(view: &FolderView) -> Vec<FileEntry> {
-    let state = view
+    let top = view
         .file(STATE_FILE)
-        .filter(|f| looks_like_trainer_state(&view.head(f)))
-        .or_else(|| latest_checkpoint_state(view));
-    let Some(state) = state else {
-        return Vec::new();
+        .filter(|f| looks_like_trainer_state(&view.head(f)));
+    let (state, card) = match top {
+        Some(state) => (state, view.file(CARD_FILE)),
+        None => match latest_checkpoint_state(view) {
+            Some((checkpoint, state)) => {
+                (state, checkpoint.file(CARD_FILE).or(view.file(CARD_FILE)))
+            }
+            None => return Vec::new(),
+        },
     };
     let mut files: Vec<FileEntry> = MODEL_FILES
         .iter()
@@ -70,6 +79,7 @@ pub fn claim(view: &FolderView) -> Vec<FileEntry> {
         .cloned()
         .collect();
     files.push(state.clone());
+    files.extend(card.cloned());
     files
 }
 
@@ -87,8 +97,8 @@ fn looks_like_trainer_state(head: &str) -> bool {
         .any(|key| head.contains(key))
 }
 
-/// The `trainer_state.json` of the highest-numbered `checkpoint-N/` that has one.
-fn latest_checkpoint_state<'a>(view: &FolderView<'a>) -> Option<&'a FileEntry> {
+/// The highest-numbered `checkpoint-N/` with a `trainer_state.json`, and that file.
+fn latest_checkpoint_state<'a>(view: &FolderView<'a>) -> Option<(FolderView<'a>, &'a FileEntry)> {
     let mut numbered: Vec<(u64, &String)> = view
         .folder
         .subdirs
@@ -99,7 +109,7 @@ fn latest_checkpoint_state<'a>(view: &FolderView<'a>) -> Option<&'a FileEntry> {
     numbered.iter().rev().find_map(|(_, dir)| {
         let sub = view.subfolder(dir)?;
         let file = sub.file(STATE_FILE)?;
-        looks_like_trainer_state(&sub.head(file)).then_some(file)
+        looks_like_trainer_state(&sub.head(file)).then_some((sub, file))
     })
 }
 
@@ -131,6 +141,10 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     for source in texts {
         if source.name == STATE_FILE {
             state = Some(read_state(&mut run, source));
+        } else if source.name == CARD_FILE {
+            let (card, problems) = parse_model_card(&source.text, &source.rel);
+            run.problems.extend(problems);
+            run.model_card = Some(card);
         } else if let Some((_, key)) = MODEL_FILES.iter().find(|(n, _)| *n == source.name) {
             if let Some(value) = read_json_file(&mut run, source) {
                 models.insert(key.to_string(), value);
