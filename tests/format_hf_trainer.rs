@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{build, gen_corpus, metric, run_by_path, write};
+use common::{build, gen_corpus, metric, no_problems, run_by_path, write};
 
 fn real_fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realruns/hf_trainer_state")
@@ -123,6 +123,112 @@ fn checkpoints_are_snapshots_of_one_run() {
     assert_eq!(done["params"]["results.train_loss"], "NaN");
     assert_eq!(done["duration_seconds"], 1234.5);
     assert_eq!(done["problems"].as_array().unwrap().len(), 0);
+}
+
+/// A card as `trainer.create_model_card()` writes it.
+const TRAINER_CARD: &str = "---
+library_name: transformers
+license: apache-2.0
+base_model: TinyLlama/TinyLlama-1.1B-Chat-v1.0
+tags:
+- generated_from_trainer
+- sft
+datasets:
+- HuggingFaceH4/ultrachat_200k
+model-index:
+- name: tinyllama-sft
+  results: []
+---
+
+<!-- This model card has been generated automatically according to the information the Trainer had access to. You
+should probably proofread and complete it, then remove this comment. -->
+
+# tinyllama-sft
+
+This model is a fine-tuned version of [TinyLlama/TinyLlama-1.1B-Chat-v1.0](https://huggingface.co/TinyLlama/TinyLlama-1.1B-Chat-v1.0) on the HuggingFaceH4/ultrachat_200k dataset.
+
+## Training procedure
+
+### Training results
+
+| Training Loss | Epoch | Step | Validation Loss |
+|:-------------:|:-----:|:----:|:---------------:|
+| 1.4567        | 1.0   | 400  | 1.3456          |
+
+### Framework versions
+
+- Transformers 4.46.0
+";
+
+fn page_of(site: &Path, run: &serde_json::Value) -> String {
+    fs::read_to_string(site.join(run["page"].as_str().unwrap())).unwrap()
+}
+
+#[test]
+fn the_model_card_is_shown_on_the_run_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("exp");
+    write(&root, "sft/trainer_state.json", &real_state());
+    write(&root, "sft/README.md", TRAINER_CARD);
+    write(&root, "bad-card/trainer_state.json", &real_state());
+    write(
+        &root,
+        "bad-card/README.md",
+        "---\nlicense: [mit\n---\n# Still here\n",
+    );
+    let site = tmp.path().join("site");
+    let runs = build(&root, &site);
+    assert_eq!(runs.len(), 2);
+
+    let sft = run_by_path(&runs, "sft");
+    no_problems(sft);
+    let card = &sft["model_card"];
+    assert_eq!(card["file"], "sft/README.md");
+    assert_eq!(
+        card["front_matter"]["base_model"],
+        "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    );
+    assert_eq!(
+        card["front_matter"]["tags"],
+        "[\"generated_from_trainer\",\"sft\"]"
+    );
+    assert!(card.get("body").is_none(), "runs.json holds no card body");
+    let page = page_of(&site, sft);
+    assert!(page.contains("<h2>Model card</h2>"), "{page}");
+    assert!(
+        page.contains("<th>license</th><td>apache-2.0</td>"),
+        "{page}"
+    );
+    assert!(page.contains("<h3>tinyllama-sft</h3>"), "{page}");
+    assert!(
+        page.contains("<td>1.4567</td>"),
+        "the results table: {page}"
+    );
+    assert!(!page.contains("proofread"), "the HTML comment is dropped");
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "only the site's own script"
+    );
+    let run_json =
+        fs::read_to_string(site.join(format!("runs/{}/run.json", sft["id"].as_str().unwrap())))
+            .unwrap();
+    assert!(
+        run_json.contains("\"body\": \"\\n<!-- This model card"),
+        "run.json keeps the body as written"
+    );
+
+    // A card that does not parse costs a warning, never the run or its body.
+    let bad = run_by_path(&runs, "bad-card");
+    assert_eq!(bad["status"], "completed");
+    let problems = bad["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        (&problems[0]["severity"], &problems[0]["file"]),
+        (&"warning".into(), &"bad-card/README.md".into())
+    );
+    assert!(problems[0]["line"].as_u64().is_some());
+    assert!(page_of(&site, bad).contains("<h3>Still here</h3>"));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! and the markdown agree on how a value reads. Strings stay raw: Tera
 //! escapes them in HTML templates.
 
+use super::card::{model_card_view, ModelCardView};
 use crate::analyze::Analyzed;
 use crate::model::{ArtifactKind, Severity, Status};
 use serde::Serialize;
@@ -214,6 +215,8 @@ pub struct RunView<'a> {
     pub problems: Vec<ProblemRow<'a>>,
     /// For a failed run, the traceback (or error line) that ended it, shown above the curves.
     pub failure: Option<EventRow<'a>>,
+    /// The run's model card: front matter and sanitized HTML.
+    pub model_card: Option<ModelCardView<'a>>,
 }
 
 /// A headline number.
@@ -411,6 +414,7 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         images,
         folders,
         problems,
+        model_card: run.model_card.as_ref().map(model_card_view),
     }
 }
 
