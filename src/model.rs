@@ -41,6 +41,9 @@ pub struct Run {
     pub params: serde_json::Value,
     /// Files the run was read from, relative to ROOT, in reading order.
     pub sources: Vec<String>,
+    /// How several sources of the run were combined (which is preferred for
+    /// what), one note per merge; empty when it has one.
+    pub source_notes: Vec<String>,
     /// Metric series, in a stable order (family, split, name).
     pub metrics: Vec<Series>,
     /// What happened during the run, in order of appearance.
@@ -78,6 +81,7 @@ impl Run {
             duration_seconds: None,
             params: serde_json::Value::Object(Default::default()),
             sources: Vec::new(),
+            source_notes: Vec::new(),
             metrics: Vec::new(),
             events: Vec::new(),
             samples: Vec::new(),

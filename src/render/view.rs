@@ -200,6 +200,8 @@ pub struct RunView<'a> {
     pub ended: Option<&'a str>,
     pub duration: Option<String>,
     pub sources: &'a [String],
+    /// How the sources were combined, when the run has several formats' records.
+    pub source_notes: &'a [String],
     pub cards: Vec<Card>,
     pub charts: Vec<ChartView>,
     pub metrics: Vec<MetricRow<'a>>,
@@ -402,6 +404,7 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         ended: run.ended.as_deref(),
         duration: run.duration_seconds.map(fmt_duration),
         sources: &run.sources,
+        source_notes: &run.source_notes,
         cards,
         charts,
         metrics,

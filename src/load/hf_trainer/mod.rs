@@ -20,12 +20,16 @@
 //! - the model card `README.md` beside the state file read (else the run
 //!   folder's) is kept on the run as front matter and markdown (see [`card`]).
 //! - `training_args.bin` is a pickle: not read.
+//! - TensorBoard event files the Trainer wrote under `runs/` are read by the
+//!   TensorBoard reader and merged into this run, this run's record preferred
+//!   ([`crate::load::merge`], with [`metric_name_from_tensorboard`]).
 //!
 //! Status: completed when `log_history` ends with the summary entry, when
 //! `global_step` reached `max_steps`, or when the Trainer was told to stop
 //! (`should_training_stop`, e.g. early stopping); running (never closed) when
 //! only checkpoints exist; unknown otherwise, with the reason. The file holds
-//! no wall-clock times, so points carry epochs but no wall time.
+//! no wall-clock times, so points carry epochs and get wall times only from
+//! TensorBoard files merged in.
 
 mod card;
 mod history;
@@ -54,6 +58,33 @@ const MODEL_FILES: &[(&str, &str)] = &[
     ("config.json", "model_config"),
     ("adapter_config.json", "adapter_config"),
 ];
+
+/// What `trainer_state.json` keeps off its series: `epoch` is on every point,
+/// the final summary's keys are the run's `results`.
+const NOT_SERIES: &[&str] = &[
+    "epoch",
+    "train_runtime",
+    "train_samples_per_second",
+    "train_steps_per_second",
+    "total_flos",
+    "train_loss",
+];
+
+/// The `log_history` name of a scalar the Trainer's `TensorBoardCallback`
+/// wrote to `runs/<date>_<host>/`: its `rewrite_logs` turned `eval_*` keys into
+/// `eval/*`, `test_*` into `test/*` and every other key `k` into `train/k`, and
+/// this undoes it (`train/loss` is `loss`, `eval/loss` is `eval_loss`). `None`
+/// for what the state keeps off its series. See [`crate::load::merge`].
+pub fn metric_name_from_tensorboard(tag: &str) -> Option<String> {
+    let name = if let Some(key) = tag.strip_prefix("eval/") {
+        format!("eval_{key}")
+    } else if let Some(key) = tag.strip_prefix("test/") {
+        format!("test_{key}")
+    } else {
+        tag.strip_prefix("train/").unwrap_or(tag).to_string()
+    };
+    (!NOT_SERIES.contains(&name.as_str())).then_some(name)
+}
 
 /// Claim a folder with a `trainer_state.json`, or with `checkpoint-N/trainer_state.json`
 /// when the top-level one is missing; summaries and model config come first,
