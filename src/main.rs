@@ -76,6 +76,12 @@ fn print_formats() {
             format.name
         );
     }
+    for rule in runboard::load::merge::ABSORPTIONS {
+        println!(
+            "{} files under an {} run's {}/ folder are part of that run ({}, so its series win).",
+            rule.guest, rule.host, rule.under, rule.preferred_because
+        );
+    }
 }
 
 fn print_report(report: &BuildReport, opts: &Options, started: Instant) {

@@ -41,6 +41,9 @@ pub struct Run {
     pub params: serde_json::Value,
     /// Files the run was read from, relative to ROOT, in reading order.
     pub sources: Vec<String>,
+    /// How several sources of the run were combined (which is preferred for
+    /// what), one note per merge; empty when it has one.
+    pub source_notes: Vec<String>,
     /// Metric series, in a stable order (family, split, name).
     pub metrics: Vec<Series>,
     /// What happened during the run, in order of appearance.
@@ -51,6 +54,8 @@ pub struct Run {
     pub artifacts: Vec<Artifact>,
     /// Everything wrong with reading this run; never fatal to the build.
     pub problems: Vec<Problem>,
+    /// The model card (`README.md`) kept beside the run's output, when its reader reads one.
+    pub model_card: Option<ModelCard>,
     /// Where each series is in `metrics`, by name: a row of thousands of
     /// metrics must not scan them all per value. Checked on use, so code that
     /// reorders `metrics` directly only costs a rebuild.
@@ -76,11 +81,13 @@ impl Run {
             duration_seconds: None,
             params: serde_json::Value::Object(Default::default()),
             sources: Vec::new(),
+            source_notes: Vec::new(),
             metrics: Vec::new(),
             events: Vec::new(),
             samples: Vec::new(),
             artifacts: Vec::new(),
             problems: Vec::new(),
+            model_card: None,
             series_index: HashMap::new(),
         }
     }
@@ -145,6 +152,27 @@ impl Run {
         self.metrics.retain(|s| !s.points.is_empty());
         self.metrics
             .sort_by(|a, b| (a.family, a.split, &a.name).cmp(&(b.family, b.split, &b.name)));
+    }
+}
+
+/// A model card as written: YAML front matter and a markdown body. The body
+/// is text from the run: only the run page renders it, and sanitizes it there.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelCard {
+    /// The file, relative to ROOT.
+    pub file: String,
+    /// The front matter (`library_name`, `base_model`, `license`, `tags`, ...) as a tree like `params`.
+    pub front_matter: serde_json::Value,
+    /// The markdown after the front matter, as written (cut at the reader's size limit).
+    pub body: String,
+}
+
+impl ModelCard {
+    /// The front matter flattened to dot keys with display strings, as [`Run::flat_params`].
+    pub fn flat_front_matter(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        flatten_value("", &self.front_matter, &mut out);
+        out
     }
 }
 

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{build, gen_corpus, metric, run_by_path, write};
+use common::{build, gen_corpus, metric, no_problems, run_by_path, tfevents, write};
 
 fn real_fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realruns/hf_trainer_state")
@@ -123,6 +123,237 @@ fn checkpoints_are_snapshots_of_one_run() {
     assert_eq!(done["params"]["results.train_loss"], "NaN");
     assert_eq!(done["duration_seconds"], 1234.5);
     assert_eq!(done["problems"].as_array().unwrap().len(), 0);
+}
+
+/// A card as `trainer.create_model_card()` writes it.
+const TRAINER_CARD: &str = "---
+library_name: transformers
+license: apache-2.0
+base_model: TinyLlama/TinyLlama-1.1B-Chat-v1.0
+tags:
+- generated_from_trainer
+- sft
+datasets:
+- HuggingFaceH4/ultrachat_200k
+model-index:
+- name: tinyllama-sft
+  results: []
+---
+
+<!-- This model card has been generated automatically according to the information the Trainer had access to. You
+should probably proofread and complete it, then remove this comment. -->
+
+# tinyllama-sft
+
+This model is a fine-tuned version of [TinyLlama/TinyLlama-1.1B-Chat-v1.0](https://huggingface.co/TinyLlama/TinyLlama-1.1B-Chat-v1.0) on the HuggingFaceH4/ultrachat_200k dataset.
+
+## Training procedure
+
+### Training results
+
+| Training Loss | Epoch | Step | Validation Loss |
+|:-------------:|:-----:|:----:|:---------------:|
+| 1.4567        | 1.0   | 400  | 1.3456          |
+
+### Framework versions
+
+- Transformers 4.46.0
+";
+
+fn page_of(site: &Path, run: &serde_json::Value) -> String {
+    fs::read_to_string(site.join(run["page"].as_str().unwrap())).unwrap()
+}
+
+#[test]
+fn the_model_card_is_shown_on_the_run_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("exp");
+    write(&root, "sft/trainer_state.json", &real_state());
+    write(&root, "sft/README.md", TRAINER_CARD);
+    write(&root, "bad-card/trainer_state.json", &real_state());
+    write(
+        &root,
+        "bad-card/README.md",
+        "---\nlicense: [mit\n---\n# Still here\n",
+    );
+    let site = tmp.path().join("site");
+    let runs = build(&root, &site);
+    assert_eq!(runs.len(), 2);
+
+    let sft = run_by_path(&runs, "sft");
+    no_problems(sft);
+    let card = &sft["model_card"];
+    assert_eq!(card["file"], "sft/README.md");
+    assert_eq!(
+        card["front_matter"]["base_model"],
+        "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    );
+    assert_eq!(
+        card["front_matter"]["tags"],
+        "[\"generated_from_trainer\",\"sft\"]"
+    );
+    assert!(card.get("body").is_none(), "runs.json holds no card body");
+    let page = page_of(&site, sft);
+    assert!(page.contains("<h2>Model card</h2>"), "{page}");
+    assert!(
+        page.contains("<th>license</th><td>apache-2.0</td>"),
+        "{page}"
+    );
+    assert!(page.contains("<h3>tinyllama-sft</h3>"), "{page}");
+    assert!(
+        page.contains("<td>1.4567</td>"),
+        "the results table: {page}"
+    );
+    assert!(!page.contains("proofread"), "the HTML comment is dropped");
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "only the site's own script"
+    );
+    let run_json =
+        fs::read_to_string(site.join(format!("runs/{}/run.json", sft["id"].as_str().unwrap())))
+            .unwrap();
+    assert!(
+        run_json.contains("\"body\": \"\\n<!-- This model card"),
+        "run.json keeps the body as written"
+    );
+
+    // A card that does not parse costs a warning, never the run or its body.
+    let bad = run_by_path(&runs, "bad-card");
+    assert_eq!(bad["status"], "completed");
+    let problems = bad["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        (&problems[0]["severity"], &problems[0]["file"]),
+        (&"warning".into(), &"bad-card/README.md".into())
+    );
+    assert!(problems[0]["line"].as_u64().is_some());
+    assert!(page_of(&site, bad).contains("<h3>Still here</h3>"));
+}
+
+/// A finished Trainer's state: loss and learning rate at steps 10 and 20, an eval at 20, the summary.
+const SMALL_STATE: &str = r#"{"global_step": 20, "max_steps": 20, "log_history": [
+  {"epoch": 0.5, "learning_rate": 1e-4, "loss": 2.5, "step": 10},
+  {"epoch": 1.0, "learning_rate": 5e-5, "loss": 2.0, "step": 20},
+  {"epoch": 1.0, "eval_loss": 2.2, "step": 20},
+  {"epoch": 1.0, "step": 20, "total_flos": 1e12, "train_loss": 2.25, "train_runtime": 30.0}
+]}"#;
+
+/// What the Trainer's TensorBoardCallback logged for [`SMALL_STATE`] (float32
+/// values, so not quite the state's), plus a scalar only the events have.
+fn trainer_events(start: f64) -> Vec<u8> {
+    let mut scalars = Vec::new();
+    for (step, loss, lr, epoch) in [(10, 2.5, 1e-4, 0.5), (20, 2.0, 5e-5, 1.0)] {
+        let wall = start + step as f64;
+        scalars.extend([
+            (wall, step, "train/loss", loss),
+            (wall, step, "train/learning_rate", lr),
+            (wall, step, "train/epoch", epoch),
+            (wall, step, "train/tokens_per_second", 900.0),
+        ]);
+    }
+    let end = start + 25.0;
+    scalars.extend([
+        (end, 20, "eval/loss", 2.2),
+        (end, 20, "train/train_runtime", 30.0),
+        (end, 20, "train/train_loss", 2.25),
+        (end, 20, "train/total_flos", 1e12),
+    ]);
+    tfevents(start, &scalars)
+}
+
+#[test]
+fn trainer_state_and_its_tensorboard_files_are_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("exp");
+    write(&root, "out/trainer_state.json", SMALL_STATE);
+    let events = "out/runs/Mar01_10-00-00_host/events.out.tfevents.1709287200.host.1.0";
+    write(&root, events, "");
+    fs::write(root.join(events), trainer_events(1_709_287_200.0)).unwrap();
+    // Not below a Trainer run: TensorBoard runs of their own.
+    let alone = "solo/runs/x/events.out.tfevents.1709287200.host.2.0";
+    write(&root, alone, "");
+    fs::write(root.join(alone), trainer_events(1_709_287_200.0)).unwrap();
+    write(&root, "side/hf/trainer_state.json", SMALL_STATE);
+    let beside = "side/runs/y/events.out.tfevents.1709287200.host.3.0";
+    write(&root, beside, "");
+    fs::write(root.join(beside), trainer_events(1_709_287_200.0)).unwrap();
+    let site = tmp.path().join("site");
+    let runs = build(&root, &site);
+    let mut paths: Vec<&str> = runs.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    paths.sort();
+    assert_eq!(paths, ["out", "side/hf", "side/runs/y", "solo/runs/x"]);
+    assert_eq!(run_by_path(&runs, "solo/runs/x")["format"], "tensorboard");
+    assert_eq!(run_by_path(&runs, "side/runs/y")["format"], "tensorboard");
+    assert_eq!(
+        metric(run_by_path(&runs, "solo/runs/x"), "train/loss")["points"],
+        2
+    );
+
+    let run = run_by_path(&runs, "out");
+    no_problems(run);
+    assert_eq!(run["format"], "hf_trainer");
+    assert_eq!(run["status"], "completed");
+    let mut names: Vec<&str> = run["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["eval_loss", "learning_rate", "loss", "tokens_per_second"],
+        "one series per metric; epoch and the summary stay off the series"
+    );
+    assert_eq!(metric(run, "loss")["points"], 2);
+    assert_eq!(
+        metric(run, "learning_rate")["first"],
+        1e-4,
+        "the state's value, not float32's"
+    );
+    assert_eq!(metric(run, "tokens_per_second")["points"], 2);
+    assert_eq!(
+        run["duration_seconds"], 30.0,
+        "train_runtime, not the events' span"
+    );
+    assert_eq!(run["started"], "2024-03-01T10:00:00.000Z");
+
+    let id = run["id"].as_str().unwrap();
+    let whole: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(site.join(format!("runs/{id}/run.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        whole["sources"],
+        serde_json::json!(["out/trainer_state.json", format!("{events}")])
+    );
+    let loss = whole["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "loss")
+        .unwrap();
+    assert_eq!(loss["source"], "out/trainer_state.json");
+    assert_eq!(
+        loss["points"][1]["wall_time"], 20.0,
+        "wall time from the events"
+    );
+    assert_eq!(loss["points"][1]["epoch"], 1.0);
+    let note = whole["source_notes"][0].as_str().unwrap();
+    assert!(
+        note.starts_with("runs/Mar01_10-00-00_host (tensorboard) is part of this hf_trainer run."),
+        "{note}"
+    );
+    assert!(
+        note.contains("trainer_state.json is the Trainer's own record"),
+        "{note}"
+    );
+    let page = page_of(&site, run);
+    assert!(
+        page.contains("Only in tensorboard, added: tokens_per_second."),
+        "{page}"
+    );
 }
 
 #[test]

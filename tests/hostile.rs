@@ -771,6 +771,61 @@ fn every_run_derived_string_is_escaped_in_pages_markdown_and_svg() {
     assert!(index.contains("&lt;script&gt;alert(11)&lt;&#x2F;script&gt;"));
 }
 
+#[test]
+fn a_hostile_model_card_is_sanitized_and_loads_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("exp/hf");
+    write(
+        run.join("trainer_state.json"),
+        "{\"global_step\": 2, \"max_steps\": 2, \"log_history\": [{\"loss\": 1.0, \"step\": 2}]}",
+    );
+    write(
+        run.join("README.md"),
+        "---\nlicense: \"<script>alert(1)</script>\"\n\"<img src=x onerror=alert(2)>\": v\n---\n\
+         # Card <script>alert(3)</script>\n\n<img src=x onerror=alert(4)>\n\n[click](javascript:alert(5))\n\n\
+         <a href=\"data:text/html,<script>alert(6)</script>\">d</a>\n\n<iframe src=\"https://evil.example/frame\"></iframe>\n\n\
+         ![tracker](https://evil.example/pixel.png)\n\n\
+         <div><p onclick=\"alert(7)\"><style>*{background:url(https://evil.example/bg)}</style>kept</p></div>\n",
+    );
+    let site = tmp.path().join("site");
+    build_ok(&tmp.path().join("exp"), &site, &[]);
+    let texts = site_texts(&site);
+    for (rel, text) in &texts {
+        for bad in [
+            "<script>alert",
+            "<img",
+            "<iframe",
+            "<style>",
+            "onerror=alert(4)",
+            "onclick",
+            "evil.example/frame",
+            "evil.example/bg",
+        ] {
+            assert!(!text.contains(bad), "{rel} contains raw {bad:?}");
+        }
+    }
+    let (_, page) = texts
+        .iter()
+        .find(|(rel, _)| rel.starts_with("runs/") && rel.ends_with("index.html"))
+        .unwrap();
+    // Nothing is fetched when the page opens: the only source is the site's own script.
+    assert_eq!(attr_values(page, "src"), ["../../assets/runboard.js"]);
+    for href in attr_values(page, "href") {
+        let lower = href.to_ascii_lowercase();
+        assert!(
+            !lower.starts_with("javascript:") && !lower.starts_with("data:"),
+            "link {href:?}"
+        );
+    }
+    assert!(page.contains("<h3>Card </h3>"), "{page}");
+    assert!(page.contains("<a href=\"https://evil.example/pixel.png\" rel=\"noopener noreferrer\">[image: tracker]</a>"));
+    assert!(page.contains(">click</a>") && page.contains(">d</a>") && page.contains("kept"));
+    assert!(
+        page.contains("<td>&lt;script&gt;alert(1)&lt;&#x2F;script&gt;</td>"),
+        "front matter escaped"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn svg_artifacts_are_not_published_as_active_content() {

@@ -10,7 +10,7 @@ pub const DESCRIPTIONS: &[(&str, &str, &str)] = &[
     ("sacred", "runs/N/ with run.json (Sacred FileStorageObserver)", "config.json params, metrics.json series, status and fail_trace, cout.txt errors"),
     ("tensorboard", "events.out.tfevents.* files (TFRecord + Event protobufs), train/ and validation/ subfolders as one run", "scalar summaries (simple_value or TF2 tensors) with step and wall time"),
     ("wandb", "wandb/run-<date>-<id>/files/ with config.yaml and wandb-summary.json", "unwrapped config, final summary values, metadata, crash from output.log; not the binary history"),
-    ("hf_trainer", "trainer_state.json (or the latest checkpoint-N/trainer_state.json)", "log_history series with epochs, eval datasets, results files, model config"),
+    ("hf_trainer", "trainer_state.json (or the latest checkpoint-N/trainer_state.json)", "log_history series with epochs, eval datasets, results files, model config, the model card README.md"),
     ("mlx_lm", "any file whose head has MLX-LM `Iter N: Train loss` / `Val loss` lines or its table output", "train/val loss, learning rate, throughput, memory, test loss; adapter_config.json params"),
     ("trackio", "a .jsonl/.json/.parquet whose rows have experiment_id, created_at and metrics (Trackio's experiments dataset), or a .db SQLite file with Trackio's metrics/configs tables", "one run per row or per run id: metric entries with step and time, params, status, logs as events; NaN/Infinity strings kept"),
     ("json_runs", "experiment_logs/experiment_*.json (metrics_history) or training_runs_comparison.json", "one run per log file, or several runs per comparison file, paired by iteration"),

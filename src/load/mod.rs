@@ -11,7 +11,10 @@
 //! Each format's module owns its `claim` and `read_run`, so everything about a
 //! format is in one place; this module keeps what every run gets whatever its
 //! format: artifacts, dated folder names, a name from params, and a status
-//! inferred from planned steps when the format could not tell.
+//! inferred from planned steps when the format could not tell. When one run
+//! folder holds several formats' records (a Hugging Face output folder with
+//! TensorBoard files in `runs/`), [`merge`] says which run takes in which and
+//! how: the guests ride on their host's candidate and are merged after reading.
 
 pub mod catalog;
 pub mod config;
@@ -20,6 +23,7 @@ pub mod dvclive;
 pub mod hf_trainer;
 pub mod json_runs;
 pub mod lenient_json;
+pub mod merge;
 pub mod metrics_jsonl;
 pub mod mlflow;
 pub mod mlx_lm;
@@ -134,11 +138,17 @@ pub struct Candidate {
     pub dir: String,
     /// The files to read, in order.
     pub files: Vec<FileEntry>,
+    /// Other formats' runs below this folder that are part of this run (see [`merge`]).
+    pub guests: Vec<Candidate>,
 }
 
 impl std::fmt::Debug for Candidate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Candidate({}, {:?})", self.format.name, self.dir)
+        write!(f, "Candidate({}, {:?}", self.format.name, self.dir)?;
+        for guest in &self.guests {
+            write!(f, " + {guest:?}")?;
+        }
+        write!(f, ")")
     }
 }
 
@@ -217,11 +227,14 @@ impl SourceText {
 }
 
 /// Decide which folders are runs. Folders below a run that look like model or
-/// checkpoint folders belong to that run and are never runs of their own.
+/// checkpoint folders belong to that run and are never runs of their own; a
+/// run that [`merge`] says belongs to a run above it becomes its guest.
 pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     let mut claimed: std::collections::HashMap<&str, &'static str> =
         std::collections::HashMap::new();
+    // Where each run folder's candidate is in `out` (parents come before children).
+    let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (dir, folder) in &tree.dirs {
         if inside_artifact_of_run(dir, &claimed) {
             continue;
@@ -229,15 +242,26 @@ pub fn find_candidates(tree: &Tree) -> Vec<Candidate> {
         for format in FORMATS {
             let view = FolderView { tree, dir, folder };
             let files = (format.claim)(&view);
-            if !files.is_empty() {
-                claimed.insert(dir, format.name);
-                out.push(Candidate {
-                    format,
-                    dir: dir.clone(),
-                    files,
-                });
-                break;
+            if files.is_empty() {
+                continue;
             }
+            claimed.insert(dir, format.name);
+            let candidate = Candidate {
+                format,
+                dir: dir.clone(),
+                files,
+                guests: Vec::new(),
+            };
+            let host = merge::host_of(dir, format.name, |d| claimed.get(d).copied())
+                .and_then(|(host, _)| position.get(host).copied());
+            match host {
+                Some(at) => out[at].guests.push(candidate),
+                None => {
+                    position.insert(dir, out.len());
+                    out.push(candidate);
+                }
+            }
+            break;
         }
     }
     out
@@ -274,8 +298,40 @@ fn owned_by_run(format: &str, sub: &str) -> bool {
     }
 }
 
-/// Read one candidate into its runs. Never fails: IO trouble becomes problems.
+/// Read one candidate into its runs, its guests merged in. Never fails: IO
+/// trouble becomes problems.
 pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
+    let mut runs = read_files(tree, candidate);
+    for rule in merge::ABSORPTIONS
+        .iter()
+        .filter(|r| r.host == candidate.format.name)
+    {
+        let guests: Vec<Run> = candidate
+            .guests
+            .iter()
+            .filter(|g| g.format.name == rule.guest)
+            .flat_map(|g| read_files(tree, g))
+            .collect();
+        if !guests.is_empty() {
+            merge::absorb(&mut runs, &candidate.dir, guests, rule);
+        }
+    }
+    for run in &mut runs {
+        if let Some(name) = config::run_name_from_params(&run.params) {
+            if !name.trim().is_empty() {
+                run.name = name;
+            }
+        }
+        run.finish_metrics();
+        if run.status == Status::Unknown {
+            infer_status_from_planned_steps(run);
+        }
+    }
+    runs
+}
+
+/// A candidate's own files read by its format, as the format returns them.
+fn read_files(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
     let group = candidate.dir.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
     let mut base = Run::new(&candidate.dir, group, candidate.format.name);
     if candidate.dir.is_empty() {
@@ -303,19 +359,7 @@ pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
     if let Some(folder) = tree.folder(&candidate.dir) {
         base.artifacts = folder_artifacts(tree, &candidate.dir, folder);
     }
-    let mut runs = (candidate.format.read)(base, &texts);
-    for run in &mut runs {
-        if let Some(name) = config::run_name_from_params(&run.params) {
-            if !name.trim().is_empty() {
-                run.name = name;
-            }
-        }
-        run.finish_metrics();
-        if run.status == Status::Unknown {
-            infer_status_from_planned_steps(run);
-        }
-    }
-    runs
+    (candidate.format.read)(base, &texts)
 }
 
 /// Param names that say how many steps a run planned.

@@ -4,7 +4,8 @@
 //! replaces any of them by file name (a user's `run.html` wins over ours).
 //! Tera autoescapes every `.html` template, so every string from a run is
 //! escaped unless a template explicitly marks it `safe` (only our own
-//! pre-escaped SVG is).
+//! pre-escaped SVG is, and a model card's HTML once [`super::card`] has
+//! sanitized it).
 
 use anyhow::{Context, Result};
 use serde::Serialize;

@@ -1,10 +1,12 @@
 //! Everything the site contains, made in memory and handed to [`crate::output`].
 //!
 //! Pages come from Tera templates ([`html`]) fed by view structs ([`view`]),
-//! charts from plotters ([`chart`]), markdown from [`markdown`]. Nothing here
-//! reads an input file: the only input bytes that reach the site are image
-//! artifacts, copied by path through the staging writer.
+//! charts from plotters ([`chart`]), markdown from [`markdown`], model cards
+//! made into safe HTML by [`card`]. Nothing here reads an input file: the only
+//! input bytes that reach the site are image artifacts, copied by path through
+//! the staging writer.
 
+pub mod card;
 pub mod chart;
 pub mod html;
 pub mod markdown;
@@ -164,6 +166,14 @@ struct RunSummary<'a> {
     metrics: &'a [SeriesSummary],
     diagnostics: &'a [Diagnostic],
     problems: &'a [Problem],
+    model_card: Option<CardSummary<'a>>,
+}
+
+/// A model card in `data/runs.json`: its front matter only (the body is in run.json).
+#[derive(Serialize)]
+struct CardSummary<'a> {
+    file: &'a str,
+    front_matter: BTreeMap<String, String>,
 }
 
 /// `data/runs.json`: one summary object per run, in index order.
@@ -188,6 +198,10 @@ pub fn runs_json(runs: &[Analyzed]) -> Result<String> {
             metrics: &a.summaries,
             diagnostics: &a.diagnostics,
             problems: &a.run.problems,
+            model_card: a.run.model_card.as_ref().map(|card| CardSummary {
+                file: &card.file,
+                front_matter: card.flat_front_matter(),
+            }),
         })
         .collect();
     let mut json = serde_json::to_string_pretty(&rows)?;

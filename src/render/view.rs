@@ -5,6 +5,7 @@
 //! and the markdown agree on how a value reads. Strings stay raw: Tera
 //! escapes them in HTML templates.
 
+use super::card::{model_card_view, ModelCardView};
 use crate::analyze::Analyzed;
 use crate::model::{ArtifactKind, Severity, Status};
 use serde::Serialize;
@@ -199,6 +200,8 @@ pub struct RunView<'a> {
     pub ended: Option<&'a str>,
     pub duration: Option<String>,
     pub sources: &'a [String],
+    /// How the sources were combined, when the run has several formats' records.
+    pub source_notes: &'a [String],
     pub cards: Vec<Card>,
     pub charts: Vec<ChartView>,
     pub metrics: Vec<MetricRow<'a>>,
@@ -214,6 +217,8 @@ pub struct RunView<'a> {
     pub problems: Vec<ProblemRow<'a>>,
     /// For a failed run, the traceback (or error line) that ended it, shown above the curves.
     pub failure: Option<EventRow<'a>>,
+    /// The run's model card: front matter and sanitized HTML.
+    pub model_card: Option<ModelCardView<'a>>,
 }
 
 /// A headline number.
@@ -399,6 +404,7 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         ended: run.ended.as_deref(),
         duration: run.duration_seconds.map(fmt_duration),
         sources: &run.sources,
+        source_notes: &run.source_notes,
         cards,
         charts,
         metrics,
@@ -411,6 +417,7 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         images,
         folders,
         problems,
+        model_card: run.model_card.as_ref().map(model_card_view),
     }
 }
 

@@ -114,3 +114,51 @@ pub fn gen_corpus(format: &str, runs: u32, points: u32) -> Option<Generated> {
         _dir: dir,
     })
 }
+
+/// A TensorBoard event file as PyTorch's `SummaryWriter` writes it: a header
+/// record at `start`, then one `simple_value` scalar per `(wall time, step, tag, value)`.
+pub fn tfevents(start: f64, scalars: &[(f64, i64, &str, f32)]) -> Vec<u8> {
+    fn varint(mut n: u64, out: &mut Vec<u8>) {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+    fn bytes_field(number: u64, payload: &[u8], out: &mut Vec<u8>) {
+        varint(number << 3 | 2, out);
+        varint(payload.len() as u64, out);
+        out.extend_from_slice(payload);
+    }
+    fn masked(data: &[u8]) -> [u8; 4] {
+        let crc = crc32c::crc32c(data);
+        (crc.rotate_right(15).wrapping_add(0xa282_ead8)).to_le_bytes()
+    }
+    fn record(event: &[u8], out: &mut Vec<u8>) {
+        let len = (event.len() as u64).to_le_bytes();
+        out.extend_from_slice(&len);
+        out.extend_from_slice(&masked(&len));
+        out.extend_from_slice(event);
+        out.extend_from_slice(&masked(event));
+    }
+    let mut file = Vec::new();
+    let mut header = vec![0x09];
+    header.extend_from_slice(&start.to_le_bytes());
+    bytes_field(3, b"brain.Event:2", &mut header);
+    record(&header, &mut file);
+    for &(wall, step, tag, value) in scalars {
+        let mut scalar = Vec::new();
+        bytes_field(1, tag.as_bytes(), &mut scalar);
+        scalar.push(0x15);
+        scalar.extend_from_slice(&value.to_le_bytes());
+        let mut summary = Vec::new();
+        bytes_field(1, &scalar, &mut summary);
+        let mut event = vec![0x09];
+        event.extend_from_slice(&wall.to_le_bytes());
+        event.push(0x10);
+        varint(step as u64, &mut event);
+        bytes_field(5, &summary, &mut event);
+        record(&event, &mut file);
+    }
+    file
+}

@@ -17,21 +17,28 @@
 //! - `config.json` (the model's config) and `adapter_config.json` (PEFT) go
 //!   under `model_config` / `adapter_config`, apart from the training params.
 //! - `checkpoint-N/` folders (already the run's artifacts) become checkpoint events.
-//! - `training_args.bin` is a pickle and the model card `README.md` is prose:
-//!   neither is read.
+//! - the model card `README.md` beside the state file read (else the run
+//!   folder's) is kept on the run as front matter and markdown (see [`card`]).
+//! - `training_args.bin` is a pickle: not read.
+//! - TensorBoard event files the Trainer wrote under `runs/` are read by the
+//!   TensorBoard reader and merged into this run, this run's record preferred
+//!   ([`crate::load::merge`], with [`metric_name_from_tensorboard`]).
 //!
 //! Status: completed when `log_history` ends with the summary entry, when
 //! `global_step` reached `max_steps`, or when the Trainer was told to stop
 //! (`should_training_stop`, e.g. early stopping); running (never closed) when
 //! only checkpoints exist; unknown otherwise, with the reason. The file holds
-//! no wall-clock times, so points carry epochs but no wall time.
+//! no wall-clock times, so points carry epochs and get wall times only from
+//! TensorBoard files merged in.
 
+mod card;
 mod history;
 mod json;
 
 use crate::discover::FileEntry;
 use crate::load::{FolderView, SourceText};
 use crate::model::{ArtifactKind, Event, EventKind, Problem, Run, Status};
+use card::{parse_model_card, CARD_FILE};
 use history::{read_log_history, whole_number, Summary};
 use serde_json::{Map, Value};
 
@@ -52,15 +59,48 @@ const MODEL_FILES: &[(&str, &str)] = &[
     ("adapter_config.json", "adapter_config"),
 ];
 
+/// What `trainer_state.json` keeps off its series: `epoch` is on every point,
+/// the final summary's keys are the run's `results`.
+const NOT_SERIES: &[&str] = &[
+    "epoch",
+    "train_runtime",
+    "train_samples_per_second",
+    "train_steps_per_second",
+    "total_flos",
+    "train_loss",
+];
+
+/// The `log_history` name of a scalar the Trainer's `TensorBoardCallback`
+/// wrote to `runs/<date>_<host>/`: its `rewrite_logs` turned `eval_*` keys into
+/// `eval/*`, `test_*` into `test/*` and every other key `k` into `train/k`, and
+/// this undoes it (`train/loss` is `loss`, `eval/loss` is `eval_loss`). `None`
+/// for what the state keeps off its series. See [`crate::load::merge`].
+pub fn metric_name_from_tensorboard(tag: &str) -> Option<String> {
+    let name = if let Some(key) = tag.strip_prefix("eval/") {
+        format!("eval_{key}")
+    } else if let Some(key) = tag.strip_prefix("test/") {
+        format!("test_{key}")
+    } else {
+        tag.strip_prefix("train/").unwrap_or(tag).to_string()
+    };
+    (!NOT_SERIES.contains(&name.as_str())).then_some(name)
+}
+
 /// Claim a folder with a `trainer_state.json`, or with `checkpoint-N/trainer_state.json`
-/// when the top-level one is missing; summaries and model config come first.
+/// when the top-level one is missing; summaries and model config come first,
+/// the model card beside the state file (else the folder's own) last.
 pub fn claim(view: &FolderView) -> Vec<FileEntry> {
-    let state = view
+    let top = view
         .file(STATE_FILE)
-        .filter(|f| looks_like_trainer_state(&view.head(f)))
-        .or_else(|| latest_checkpoint_state(view));
-    let Some(state) = state else {
-        return Vec::new();
+        .filter(|f| looks_like_trainer_state(&view.head(f)));
+    let (state, card) = match top {
+        Some(state) => (state, view.file(CARD_FILE)),
+        None => match latest_checkpoint_state(view) {
+            Some((checkpoint, state)) => {
+                (state, checkpoint.file(CARD_FILE).or(view.file(CARD_FILE)))
+            }
+            None => return Vec::new(),
+        },
     };
     let mut files: Vec<FileEntry> = MODEL_FILES
         .iter()
@@ -70,6 +110,7 @@ pub fn claim(view: &FolderView) -> Vec<FileEntry> {
         .cloned()
         .collect();
     files.push(state.clone());
+    files.extend(card.cloned());
     files
 }
 
@@ -87,8 +128,8 @@ fn looks_like_trainer_state(head: &str) -> bool {
         .any(|key| head.contains(key))
 }
 
-/// The `trainer_state.json` of the highest-numbered `checkpoint-N/` that has one.
-fn latest_checkpoint_state<'a>(view: &FolderView<'a>) -> Option<&'a FileEntry> {
+/// The highest-numbered `checkpoint-N/` with a `trainer_state.json`, and that file.
+fn latest_checkpoint_state<'a>(view: &FolderView<'a>) -> Option<(FolderView<'a>, &'a FileEntry)> {
     let mut numbered: Vec<(u64, &String)> = view
         .folder
         .subdirs
@@ -99,7 +140,7 @@ fn latest_checkpoint_state<'a>(view: &FolderView<'a>) -> Option<&'a FileEntry> {
     numbered.iter().rev().find_map(|(_, dir)| {
         let sub = view.subfolder(dir)?;
         let file = sub.file(STATE_FILE)?;
-        looks_like_trainer_state(&sub.head(file)).then_some(file)
+        looks_like_trainer_state(&sub.head(file)).then_some((sub, file))
     })
 }
 
@@ -131,6 +172,10 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     for source in texts {
         if source.name == STATE_FILE {
             state = Some(read_state(&mut run, source));
+        } else if source.name == CARD_FILE {
+            let (card, problems) = parse_model_card(&source.text, &source.rel);
+            run.problems.extend(problems);
+            run.model_card = Some(card);
         } else if let Some((_, key)) = MODEL_FILES.iter().find(|(n, _)| *n == source.name) {
             if let Some(value) = read_json_file(&mut run, source) {
                 models.insert(key.to_string(), value);

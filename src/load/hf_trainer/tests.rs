@@ -292,6 +292,10 @@ fn claims_top_level_state_or_the_latest_checkpoint() {
     write("crashed/checkpoint-200/trainer_state.json", st);
     write("crashed/checkpoint-1000/trainer_state.json", st);
     write("crashed/checkpoint-3000/other.txt", "x");
+    write("crashed/README.md", "# top card");
+    write("crashed/checkpoint-1000/README.md", "# adapter card");
+    write("stopped/checkpoint-5/trainer_state.json", st);
+    write("stopped/README.md", "# top card");
     write("model/config.json", "{\"model_type\": \"llama\"}");
     write("other/trainer_state.json", "{\"model_type\": \"x\"}");
     let tree = crate::discover::walk(root, None).unwrap();
@@ -311,12 +315,24 @@ fn claims_top_level_state_or_the_latest_checkpoint() {
         vec![
             "done/config.json",
             "done/all_results.json",
-            "done/trainer_state.json"
+            "done/trainer_state.json",
+            "done/README.md"
+        ]
+    );
+    // The card beside the state that is read, else the run folder's.
+    assert_eq!(
+        claimed("crashed"),
+        vec![
+            "crashed/checkpoint-1000/trainer_state.json",
+            "crashed/checkpoint-1000/README.md"
         ]
     );
     assert_eq!(
-        claimed("crashed"),
-        vec!["crashed/checkpoint-1000/trainer_state.json"]
+        claimed("stopped"),
+        vec![
+            "stopped/checkpoint-5/trainer_state.json",
+            "stopped/README.md"
+        ]
     );
     assert_eq!(
         claimed("crashed/checkpoint-200"),
@@ -325,6 +341,33 @@ fn claims_top_level_state_or_the_latest_checkpoint() {
     assert!(claimed("model").is_empty());
     assert!(claimed("other").is_empty());
     assert!(claimed("").is_empty());
+}
+
+#[test]
+fn the_model_card_is_kept_and_its_bad_front_matter_is_only_a_warning() {
+    let card = "---\nlicense: apache-2.0\ntags: [a\n---\n# out\n";
+    let run = read(&[
+        source("out/trainer_state.json", &state(HISTORY, 800, 800, false)),
+        source("out/README.md", card),
+    ]);
+    assert_eq!(
+        run.status,
+        Status::Completed,
+        "the card never costs the run"
+    );
+    assert_eq!(run.metrics.len(), 3);
+    let card = run.model_card.as_ref().unwrap();
+    assert_eq!(
+        (card.file.as_str(), card.body.as_str()),
+        ("out/README.md", "# out\n")
+    );
+    assert_eq!(run.problems.len(), 1, "{:?}", run.problems);
+    let p = &run.problems[0];
+    assert_eq!(
+        (p.severity, p.file.as_str()),
+        (Severity::Warning, "out/README.md")
+    );
+    assert!(p.line.is_some(), "{p:?}");
 }
 
 #[test]

@@ -7,7 +7,8 @@
 //! `SummaryWriter` (and the Hugging Face Trainer's `runs/<date>_<host>/`)
 //! writes tags such as `train/loss` into one folder; they are kept as written.
 //! A params file beside the events (`params.yaml`, ..., or Lightning's
-//! `hparams.yaml`) is read as usual.
+//! `hparams.yaml`) is read as usual. The Trainer's folders are read here like
+//! any other and then merged into its `hf_trainer` run ([`crate::load::merge`]).
 //!
 //! Event files are binary: the reader gets their bytes. `record` splits the TFRecord
 //! framing (checksums, torn tails) and `event` decodes the protobufs; this
