@@ -50,7 +50,7 @@ impl Default for Thresholds {
             overfit_evals_since_best: 3,
             overfit_min_rise: 0.05,
             underfit_min_drop: 0.15,
-            underfit_still_falling: 0.5,
+            underfit_still_falling: 0.35,
             diverge_factor: 3.0,
             spike_sigmas: 8.0,
             spike_min_rise: 0.5,

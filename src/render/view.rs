@@ -44,6 +44,55 @@ pub struct RunRow<'a> {
     pub sort: SortKeys,
     pub problems: usize,
     pub errors: usize,
+    /// Warning and error diagnostics as badges, or one `healthy` badge.
+    pub diagnosis: Vec<DiagnosticRow<'a>>,
+    /// The worst diagnostic severity (0 healthy or none, 1 info, 2 warning, 3 error), for sorting.
+    pub diagnosis_rank: u8,
+}
+
+/// One diagnostic, as pages show it.
+#[derive(Serialize)]
+pub struct DiagnosticRow<'a> {
+    pub code: &'a str,
+    pub severity: &'static str,
+    pub message: &'a str,
+    pub step: Option<u64>,
+}
+
+impl<'a> DiagnosticRow<'a> {
+    /// The message loses its opening `overfitting: ` where a badge already says it.
+    fn of(d: &'a crate::analyze::Diagnostic) -> DiagnosticRow<'a> {
+        let said = d.code.replace('_', " ");
+        let message = d
+            .message
+            .split_once(": ")
+            .filter(|(lead, _)| *lead == said || said.starts_with(lead.trim_end_matches('s')))
+            .map_or(d.message.as_str(), |(_, rest)| rest);
+        DiagnosticRow {
+            code: &d.code,
+            severity: d.severity.as_str(),
+            message,
+            step: d.step,
+        }
+    }
+}
+
+/// The index's badges: warnings and errors, else `healthy` when the run is.
+fn diagnosis_badges(a: &Analyzed) -> Vec<DiagnosticRow<'_>> {
+    let findings: Vec<DiagnosticRow> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity >= Severity::Warning)
+        .map(DiagnosticRow::of)
+        .collect();
+    if !findings.is_empty() {
+        return findings;
+    }
+    a.diagnostics
+        .iter()
+        .filter(|d| d.code == "healthy")
+        .map(DiagnosticRow::of)
+        .collect()
 }
 
 /// Numbers behind the formatted cells, for client-side sorting.
@@ -113,6 +162,14 @@ pub fn index_view<'a>(title: &'a str, runs: &'a [Analyzed]) -> IndexView<'a> {
                 },
                 problems: a.run.problems.len(),
                 errors: a.run.error_count(),
+                diagnosis: diagnosis_badges(a),
+                diagnosis_rank: a
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.code != "healthy")
+                    .map(|d| d.severity as u8 + 1)
+                    .max()
+                    .unwrap_or(0),
             }
         })
         .collect();
@@ -132,7 +189,15 @@ pub fn index_view<'a>(title: &'a str, runs: &'a [Analyzed]) -> IndexView<'a> {
             .iter()
             .filter(|a| a.run.status == Status::Failed)
             .count(),
-        with_problems: runs.iter().filter(|a| !a.run.problems.is_empty()).count(),
+        with_problems: runs
+            .iter()
+            .filter(|a| {
+                a.run
+                    .problems
+                    .iter()
+                    .any(|p| p.severity >= Severity::Warning)
+            })
+            .count(),
     }
 }
 
@@ -219,6 +284,8 @@ pub struct RunView<'a> {
     pub failure: Option<EventRow<'a>>,
     /// The run's model card: front matter and sanitized HTML.
     pub model_card: Option<ModelCardView<'a>>,
+    /// What the diagnostics found, most severe first.
+    pub diagnostics: Vec<DiagnosticRow<'a>>,
 }
 
 /// A headline number.
@@ -418,6 +485,7 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         folders,
         problems,
         model_card: run.model_card.as_ref().map(model_card_view),
+        diagnostics: a.diagnostics.iter().map(DiagnosticRow::of).collect(),
     }
 }
 

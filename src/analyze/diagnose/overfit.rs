@@ -133,11 +133,18 @@ fn closest_checkpoint(c: &Curves, step: u64) -> Option<(String, u64)> {
         .min_by_key(|(_, s)| (s.abs_diff(step), *s))
 }
 
-/// A checkpoint event's message, short enough for a diagnostic.
+/// What a checkpoint event saved: the path it names (`Saving checkpoint to
+/// out/step_1000` -> `out/step_1000`), else its message quoted.
 fn checkpoint_name(message: &str) -> String {
     let line = message.lines().next().unwrap_or("").trim();
-    let clipped: String = line.chars().take(80).collect();
-    format!("\"{clipped}\"")
+    let path = line
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| matches!(c, '"' | '\'' | '.' | ',' | ':' | '(' | ')')))
+        .rfind(|w| w.contains('/') || w.to_ascii_lowercase().contains("checkpoint"));
+    match path {
+        Some(path) if !path.is_empty() => path.chars().take(120).collect(),
+        _ => format!("\"{}\"", line.chars().take(80).collect::<String>()),
+    }
 }
 
 /// `checkpoint-1500` -> 1500, `step_200` -> 200.
@@ -151,4 +158,24 @@ fn trailing_number(name: &str) -> Option<u64> {
         .rev()
         .collect();
     digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_checkpoints_by_their_path() {
+        assert_eq!(
+            checkpoint_name("Saving checkpoint to output/checkpoints/step_1000"),
+            "output/checkpoints/step_1000"
+        );
+        assert_eq!(
+            checkpoint_name("Saved adapter weights to adapters/0000200_adapters.safetensors."),
+            "adapters/0000200_adapters.safetensors"
+        );
+        assert_eq!(checkpoint_name("model saved"), "\"model saved\"");
+        assert_eq!(trailing_number("checkpoint-1500"), Some(1500));
+        assert_eq!(trailing_number("final"), None);
+    }
 }
