@@ -357,6 +357,43 @@ fn trainer_state_and_its_tensorboard_files_are_one_run() {
 }
 
 #[test]
+fn an_output_folder_killed_before_its_first_save_is_a_run_that_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("exp");
+    let config = r#"{"architectures": ["LlamaForCausalLM"], "model_type": "llama"}"#;
+    let card =
+        "---\nlibrary_name: transformers\nbase_model: TinyLlama/TinyLlama-1.1B\n---\n\n# sft\n";
+    write(&root, "sft/config.json", config);
+    write(&root, "sft/README.md", card);
+    // A downloaded model (weights beside the same two files) is no run.
+    write(&root, "models/llama/config.json", config);
+    write(&root, "models/llama/README.md", card);
+    write(&root, "models/llama/model.safetensors", "weights");
+    let runs = build(&root, &tmp.path().join("site"));
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = run_by_path(&runs, "sft");
+    assert_eq!(run["format"], "hf_trainer");
+    assert_eq!(run["status"], "running");
+    assert!(run["status_reason"]
+        .as_str()
+        .unwrap()
+        .contains("saved nothing"));
+    assert!(
+        run["metrics"].as_array().unwrap().is_empty(),
+        "no invented metrics"
+    );
+    assert_eq!(
+        run["model_card"]["front_matter"]["library_name"],
+        "transformers"
+    );
+    let crashed = &run["diagnostics"][0];
+    assert_eq!(
+        (crashed["code"].as_str(), crashed["severity"].as_str()),
+        (Some("crashed"), Some("warning"))
+    );
+}
+
+#[test]
 fn gen_corpus_runs_match_their_truth() {
     let Some(generated) = gen_corpus("hf", 20, 100) else {
         return;
@@ -365,12 +402,17 @@ fn gen_corpus_runs_match_their_truth() {
     let mut matched = 0;
     for t in truth["runs"].as_array().unwrap() {
         let path = t["path"].as_str().unwrap();
-        let Some(run) = runs.iter().find(|r| r["path"] == path) else {
-            // A crash before the first save leaves no trainer_state.json at all: not a run.
-            assert_eq!(t["scenario"], "crashed", "{path} missing");
-            continue;
-        };
+        let run = runs
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap_or_else(|| panic!("{path} missing"));
         assert_eq!(run["format"], "hf_trainer");
+        if run["metrics"].as_array().unwrap().is_empty() {
+            // A crash before the first save leaves only config.json and the card.
+            assert_eq!(t["scenario"], "crashed", "{path}");
+            assert_eq!(run["status"], "running", "{path}");
+            continue;
+        }
         assert_eq!(
             run["problems"].as_array().unwrap().len(),
             0,

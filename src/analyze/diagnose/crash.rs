@@ -30,6 +30,14 @@ pub fn crashed(c: &Curves) -> Option<Diagnostic> {
             }
             Some(diagnostic("crashed", Severity::Error, message, last))
         }
+        Status::Running if c.planned_steps.is_none() || last.is_none() => {
+            let message = if run.status_reason.starts_with("never closed") {
+                run.status_reason.clone()
+            } else {
+                format!("never closed{at}: {}", run.status_reason)
+            };
+            Some(diagnostic("crashed", Severity::Warning, message, last))
+        }
         Status::Running | Status::Unknown => {
             let (planned, last) = (c.planned_steps?, last?);
             if planned <= 0.0 || last as f64 >= planned {

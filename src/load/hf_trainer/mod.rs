@@ -99,7 +99,7 @@ pub fn claim(view: &FolderView) -> Vec<FileEntry> {
             Some((checkpoint, state)) => {
                 (state, checkpoint.file(CARD_FILE).or(view.file(CARD_FILE)))
             }
-            None => return Vec::new(),
+            None => return started_without_state(view),
         },
     };
     let mut files: Vec<FileEntry> = MODEL_FILES
@@ -112,6 +112,43 @@ pub fn claim(view: &FolderView) -> Vec<FileEntry> {
     files.push(state.clone());
     files.extend(card.cloned());
     files
+}
+
+/// Weights in a folder mean a saved (or downloaded) model, not a training that never saved.
+const WEIGHT_SUFFIXES: &[&str] = &[
+    ".safetensors",
+    ".pt",
+    ".pth",
+    ".gguf",
+    ".ckpt",
+    ".h5",
+    ".msgpack",
+];
+
+/// An output folder where the Trainer wrote the model's `config.json` and the
+/// model card at the start but no state and no checkpoint: a run killed
+/// before its first save. Claimed as a run with no metrics (so it is seen),
+/// unless it holds weights: then it is a model someone saved or downloaded.
+fn started_without_state(view: &FolderView) -> Vec<FileEntry> {
+    let (Some(config), Some(card)) = (view.file("config.json"), view.file(CARD_FILE)) else {
+        return Vec::new();
+    };
+    let config_head = view.head(config);
+    let card_head = view.head(card);
+    let model_config =
+        config_head.contains("\"architectures\"") || config_head.contains("\"model_type\"");
+    let trainer_card = card_head.trim_start().starts_with("---")
+        && (card_head.contains("library_name:") || card_head.contains("base_model:"));
+    let has_weights = view.folder.files.iter().any(|f| {
+        let lower = f.name.to_ascii_lowercase();
+        WEIGHT_SUFFIXES.iter().any(|s| lower.ends_with(s))
+            || (lower.ends_with(".bin") && lower != "training_args.bin")
+    });
+    if model_config && trainer_card && !has_weights {
+        vec![config.clone(), card.clone()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// A JSON object with one of the Trainer's state keys near its start (keys are sorted).
@@ -227,7 +264,9 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     // Evaluation, then the save of that step (the Trainer's order), and the finish last.
     run.events
         .sort_by_key(|e| (e.step.unwrap_or(u64::MAX), e.kind == EventKind::Finish));
-    decide_status(&mut run, &state, texts.iter().any(|t| t.name == STATE_FILE));
+    let read_state = texts.iter().any(|t| t.name == STATE_FILE);
+    let claimed_state = read_state || run.sources.iter().any(|s| s.ends_with(STATE_FILE));
+    decide_status(&mut run, &state, read_state, claimed_state);
     vec![run]
 }
 
@@ -351,7 +390,7 @@ fn push_checkpoint_events(run: &mut Run, state: &State) {
 }
 
 /// Decide the status from the summary entry, the step counters and where the file came from.
-fn decide_status(run: &mut Run, state: &State, had_state: bool) {
+fn decide_status(run: &mut Run, state: &State, had_state: bool, claimed_state: bool) {
     let steps = match (state.global_step, state.max_steps) {
         (Some(g), Some(m)) => format!("global_step {g} of max_steps {m}"),
         (Some(g), None) => format!("global_step {g} (no max_steps)"),
@@ -363,7 +402,14 @@ fn decide_status(run: &mut Run, state: &State, had_state: bool) {
     };
     let reached =
         matches!((state.global_step, state.max_steps), (Some(g), Some(m)) if m > 0 && g >= m);
-    let (status, reason) = if !had_state {
+    let (status, reason) = if !claimed_state {
+        let reason = format!(
+            "never closed: the output folder has the model's config.json and card but no \
+             {STATE_FILE} and no checkpoint-N/: the Trainer saved nothing (killed before its \
+             first save, or still before it)"
+        );
+        (Status::Running, reason)
+    } else if !had_state {
         (Status::Unknown, format!("{STATE_FILE} could not be read"))
     } else if let Some(summary) = &state.summary {
         let reason = format!(

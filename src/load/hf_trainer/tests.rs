@@ -254,8 +254,19 @@ fn wrong_types_in_the_header_and_history() {
     );
     let run = read(&[source("out/trainer_state.json", "{\"global_step\": 3}")]);
     assert_eq!(run.problems[0].severity, Severity::Warning);
-    let run = read(&[]);
+    // Claimed but unreadable (the IO problem is on the run already).
+    let mut claimed = Run::new("out", "", "hf_trainer");
+    claimed.sources.push("out/trainer_state.json".into());
+    let run = read_run(claimed, &[]).remove(0);
     assert_eq!(run.status_reason, "trainer_state.json could not be read");
+    // Never written: a folder with only the model config and card.
+    let run = read(&[]);
+    assert_eq!(run.status, Status::Running);
+    assert!(
+        run.status_reason.contains("saved nothing"),
+        "{}",
+        run.status_reason
+    );
 }
 
 #[test]
