@@ -1,7 +1,7 @@
 //! `diverged` (the loss went non-finite or exploded) and `loss_spike`
 //! (isolated jumps that came back down).
 
-use super::robust::{median, rolling_median, show, tail_median};
+use super::robust::{median, median_in_place, rolling_median, show, tail_median};
 use super::{diagnostic, Curves};
 use crate::analyze::thresholds::Thresholds;
 use crate::analyze::Diagnostic;
@@ -139,12 +139,10 @@ pub fn loss_spikes(c: &Curves, t: &Thresholds) -> Option<Diagnostic> {
         let hi = (i + SPIKE_HALF_WINDOW + 1).min(points.len());
         window.clear();
         window.extend(points[lo..hi].iter().map(|p| p.1));
-        window.sort_by(f64::total_cmp);
-        let local = window[window.len() / 2];
+        let local = median_in_place(&mut window);
         deviations.clear();
         deviations.extend(window.iter().map(|v| (v - local).abs()));
-        deviations.sort_by(f64::total_cmp);
-        let sigma = deviations[deviations.len() / 2] * 1.4826;
+        let sigma = median_in_place(&mut deviations) * 1.4826;
         let value = points[i].1;
         let high = local * (1.0 + t.spike_min_rise);
         let is_jump = local > 0.0 && value > local + t.spike_sigmas * sigma && value > high;

@@ -77,13 +77,30 @@ pub fn slope(points: &[(u64, f64)]) -> Option<(f64, f64)> {
 
 /// Running median over a centred window of `2 * half + 1` points (shorter at the ends).
 pub fn rolling_median(points: &[(u64, f64)], half: usize) -> Vec<f64> {
+    let mut buffer = Vec::with_capacity(2 * half + 1);
     (0..points.len())
         .map(|i| {
             let lo = i.saturating_sub(half);
             let hi = (i + half + 1).min(points.len());
-            median(&values(&points[lo..hi])).unwrap_or(points[i].1)
+            buffer.clear();
+            buffer.extend(points[lo..hi].iter().map(|p| p.1));
+            median_in_place(&mut buffer)
         })
         .collect()
+}
+
+/// The median of a non-empty buffer, reordering it (selection, not a sort:
+/// the running windows of a ten-million-point series call this per point).
+pub fn median_in_place(values: &mut [f64]) -> f64 {
+    let (len, mid) = (values.len(), values.len() / 2);
+    let (below, upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+    let upper = *upper;
+    if len % 2 == 1 {
+        upper
+    } else {
+        let lower = below.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
+    }
 }
 
 /// A value for a message: four significant digits, no trailing zeros (`1.235`, `0.0001234`, `1.2e+06`).
@@ -133,6 +150,18 @@ mod tests {
         assert!(slope(&noisy).unwrap().1 > 0.01, "noise widens the error");
         assert_eq!(slope(&[(1, 2.0), (2, 3.0)]), None);
         assert_eq!(slope(&[(1, 2.0), (1, 3.0), (1, 4.0)]), None);
+    }
+
+    #[test]
+    fn median_in_place_matches_median() {
+        for values in [
+            vec![3.0, 1.0, 2.0],
+            vec![4.0, 1.0, 2.0, 3.0],
+            vec![5.0],
+            vec![2.0, 2.0, 1.0, 9.0],
+        ] {
+            assert_eq!(Some(median_in_place(&mut values.clone())), median(&values));
+        }
     }
 
     #[test]
