@@ -19,6 +19,35 @@ pub enum Command {
     Check(CommonArgs),
     /// List the formats runboard reads, in the order it tries them, with what each detects.
     Formats,
+    /// Print a markdown summary of the runs under ROOT for a pull-request comment.
+    Summary(SummaryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Run to compare against, by name, id or path (default: a run named `baseline`, else the best).
+    #[arg(long, value_name = "RUN")]
+    pub baseline: Option<String>,
+    /// Never print more than this many characters (GitHub's comment limit by default).
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    pub max_chars: usize,
+    /// Where the site is published: adds chart images and a link as absolute URLs.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Add a mermaid xychart of the main loss of the top runs.
+    #[arg(long)]
+    pub mermaid: bool,
+    /// Rows of the top-runs table; the rest go in a collapsed section.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Also append the summary to the file named by $GITHUB_STEP_SUMMARY.
+    #[arg(long)]
+    pub step_summary: bool,
+    /// Heading of the summary.
+    #[arg(long, value_name = "TEXT", default_value = "Experiments")]
+    pub title: String,
 }
 
 /// Flags shared by every command that reads runs.

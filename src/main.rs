@@ -6,7 +6,8 @@
 //! 2 with `--strict` when any run has an error-level problem.
 
 use clap::Parser as _;
-use runboard::cli::{Cli, Command, CommonArgs};
+use runboard::cli::{Cli, Command, CommonArgs, SummaryArgs};
+use runboard::render::summary::{summary_md, SummaryOptions};
 use runboard::{build, BuildReport, Options};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
             print_formats();
             return ExitCode::SUCCESS;
         }
+        Command::Summary(args) => return summary(args),
         Command::Check(common) => (
             common,
             Options {
@@ -65,6 +67,53 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `runboard summary`: read and analyze, print markdown; problems stay off
+/// stdout (it is the comment body), fatal errors exit 1.
+fn summary(args: &SummaryArgs) -> ExitCode {
+    let opts = Options {
+        root: args.common.root.clone(),
+        out: None,
+        jobs: args.common.jobs.map(usize::from),
+        title: args.title.clone(),
+        templates: None,
+        set: args.common.set.clone(),
+    };
+    let fail = |message: String| {
+        eprintln!("runboard: error: {message}");
+        ExitCode::from(1)
+    };
+    let report = match build(&opts) {
+        Ok(report) => report,
+        Err(err) => return fail(format!("{err:#}")),
+    };
+    let summary_opts = SummaryOptions {
+        baseline: args.baseline.clone(),
+        max_chars: args.max_chars,
+        base_url: args.base_url.clone(),
+        mermaid: args.mermaid,
+        top: args.top.max(1),
+    };
+    let md = match summary_md(&args.title, &report.runs, &summary_opts) {
+        Ok(md) => md,
+        Err(message) => return fail(message),
+    };
+    print!("{md}");
+    if args.step_summary {
+        let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+            return fail("--step-summary: GITHUB_STEP_SUMMARY is not set".into());
+        };
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, md.as_bytes()));
+        if let Err(e) = appended {
+            return fail(format!("cannot append to {}: {e}", path.to_string_lossy()));
+        }
+    }
+    exit_code(&report, &args.common)
 }
 
 fn print_formats() {

@@ -10,6 +10,7 @@ pub mod card;
 pub mod chart;
 pub mod html;
 pub mod markdown;
+pub mod summary;
 pub mod view;
 
 use crate::analyze::{Analyzed, Diagnostic, Headline, SeriesSummary};

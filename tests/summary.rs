@@ -1,0 +1,125 @@
+//! `runboard summary` through the binary: the comment body on stdout, the
+//! marker, a clear error for a missing baseline, GITHUB_STEP_SUMMARY, and a
+//! 500-run gen_corpus tree within GitHub's 65,536-character limit.
+
+use std::path::Path;
+use std::process::Command;
+
+mod common;
+
+fn summary(root: &Path, extra: &[&str], env: Option<(&str, &Path)>) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runboard"));
+    cmd.arg("summary").arg(root).args(extra);
+    if let Some((k, v)) = env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("example_experiments")
+}
+
+#[test]
+fn example_summary_leads_with_the_marker_and_findings() {
+    let out = summary(&examples(), &[], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("<!-- runboard-summary -->\n"));
+    assert!(
+        md.contains("**10 runs** · best: **tinyllama-long**"),
+        "{md}"
+    );
+    let errors = md.find("- ❌ **").unwrap();
+    assert!(errors < md.find("| Run |").unwrap());
+    let diverged_row = md.lines().find(|l| l.starts_with("| diverged |")).unwrap();
+    let first_row = md
+        .lines()
+        .position(|l| l.starts_with("| tinyllama-long |"))
+        .unwrap();
+    let diverged_at = md.lines().position(|l| l == diverged_row).unwrap();
+    assert!(
+        diverged_at > first_row + 5,
+        "runs with errors rank after sound ones"
+    );
+}
+
+#[test]
+fn a_missing_baseline_is_an_error_with_suggestions() {
+    let out = summary(&examples(), &["--baseline", "lr-3e4"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("baseline \"lr-3e4\" not found; closest run names: \"lr-3e-4\""),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn step_summary_appends_to_the_named_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("step.md");
+    std::fs::write(&file, "earlier\n").unwrap();
+    let out = summary(
+        &examples(),
+        &["--step-summary", "--baseline", "lr-3e-4"],
+        Some(("GITHUB_STEP_SUMMARY", &file)),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("earlier\n<!-- runboard-summary -->"));
+    assert!(text.contains("vs baseline lr-3e-4"));
+}
+
+#[test]
+fn five_hundred_runs_fit_in_a_comment() {
+    let Some(script) = common::gen_corpus_script() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("corpus");
+    let gen = Command::new("python3")
+        .arg(script)
+        .args([
+            "--out",
+            root.to_str().unwrap(),
+            "--runs",
+            "500",
+            "--points",
+            "50",
+            "--formats",
+            "jsonl,tt,mlflow",
+        ])
+        .output()
+        .unwrap();
+    assert!(gen.status.success());
+    let out = summary(&root, &[], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.chars().count() <= 65_536, "{}", md.chars().count());
+    assert!(md.contains("**500 runs**"));
+    let small = summary(&root, &["--max-chars", "8000"], None);
+    let small = String::from_utf8(small.stdout).unwrap();
+    assert!(small.chars().count() <= 8000);
+    assert!(small.contains("left out to stay within the comment size limit"));
+    // The best run of the full summary is still the first row of the trimmed one.
+    let first_row = |md: &str| {
+        md.lines()
+            .find(|l| l.starts_with("| ") && !l.starts_with("| Run"))
+            .map(str::to_string)
+    };
+    assert_eq!(first_row(&md), first_row(&small));
+}
