@@ -59,9 +59,7 @@ fn write_run(
     let mut charts = Vec::new();
     for spec in chart_specs(a) {
         let family = spec.0;
-        let svg = chart::render_svg(&spec.1)
-            .map_err(|e| anyhow!("chart {} of run {}: {e}", family.as_str(), a.run.id))?;
-        let png = chart::render_png(&spec.1)
+        let chart::Rendered { svg, png, .. } = chart::render_svg_and_png(&spec.1)
             .map_err(|e| anyhow!("chart {} of run {}: {e}", family.as_str(), a.run.id))?;
         let png_name = format!("{}.png", family.as_str());
         staging.write(&format!("{dir}/{png_name}"), &png)?;
@@ -106,6 +104,7 @@ pub fn chart_specs(a: &Analyzed) -> Vec<(Family, chart::ChartSpec)> {
                     label: s.name.clone(),
                     points: s.points.iter().map(|p| (p.step as f64, p.value)).collect(),
                     markers: s.split == Split::Val || s.split == Split::Test,
+                    faded: false,
                 })
                 .collect();
             let spec = chart::ChartSpec {
@@ -114,6 +113,7 @@ pub fn chart_specs(a: &Analyzed) -> Vec<(Family, chart::ChartSpec)> {
                 y_label: family.title().to_lowercase(),
                 lines,
                 best: best_val_point(a, family),
+                ..chart::ChartSpec::default()
             };
             (family, spec)
         })
