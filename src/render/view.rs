@@ -5,6 +5,7 @@
 //! and the markdown agree on how a value reads. Strings stay raw: Tera
 //! escapes them in HTML templates.
 
+use super::figures::ChartView;
 use crate::analyze::Analyzed;
 use crate::model::{ArtifactKind, Severity, Status};
 use serde::Serialize;
@@ -169,17 +170,6 @@ pub fn differing_params(flats: &[BTreeMap<String, String>]) -> (Vec<String>, usi
     )
 }
 
-/// A chart on a run page.
-#[derive(Serialize)]
-pub struct ChartView {
-    pub title: String,
-    pub family: &'static str,
-    /// Inline SVG (already escaped by the chart renderer).
-    pub svg: String,
-    /// File name of the PNG beside the page.
-    pub png: String,
-}
-
 /// A run page.
 #[derive(Serialize)]
 pub struct RunView<'a> {
@@ -200,7 +190,10 @@ pub struct RunView<'a> {
     pub duration: Option<String>,
     pub sources: &'a [String],
     pub cards: Vec<Card>,
+    /// Model-quality charts (loss, accuracy, learning rate, ...), under "Curves".
     pub charts: Vec<ChartView>,
+    /// Memory, throughput, time and GPU/CPU charts, under "System".
+    pub system_charts: Vec<ChartView>,
     pub metrics: Vec<MetricRow<'a>>,
     pub params: Vec<(String, String)>,
     pub events: Vec<EventRow<'a>>,
@@ -286,8 +279,13 @@ pub fn image_href(index: usize, path: &str) -> String {
     format!("files/{index}-{safe}")
 }
 
-/// Build a run page's view; `charts` are rendered by the caller.
-pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> RunView<'a> {
+/// Build a run page's view; `charts` and `system_charts` are rendered by the caller.
+pub fn run_view<'a>(
+    title: &'a str,
+    a: &'a Analyzed,
+    charts: Vec<ChartView>,
+    system_charts: Vec<ChartView>,
+) -> RunView<'a> {
     let run = &a.run;
     let h = &a.headline;
     let mut cards = vec![
@@ -401,6 +399,7 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         sources: &run.sources,
         cards,
         charts,
+        system_charts,
         metrics,
         params: run.flat_params().into_iter().collect(),
         events,
