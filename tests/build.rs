@@ -239,6 +239,43 @@ fn run_pages_show_problems_events_samples_and_artifacts() {
 }
 
 #[test]
+fn the_index_overlays_the_runs_of_each_group() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_into(&examples(), &site, &[]);
+    let index = fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(index.contains("<h2>Comparisons</h2>"));
+    let groups = [
+        ("jsonl", &["diverged", "torn-writer"][..]),
+        ("lr-sweep", &["lr-1e-3", "lr-1e-4", "lr-3e-4"][..]),
+        ("successful", &["tinyllama-base", "tinyllama-long"][..]),
+    ];
+    for (group, names) in groups {
+        for split in ["val", "train"] {
+            let stem = format!("charts/{group}-loss-{split}");
+            let img = format!("<img src=\"{stem}.svg\"");
+            let at = index
+                .find(&img)
+                .unwrap_or_else(|| panic!("{stem} not on the index"));
+            assert!(index[at..]
+                .split('>')
+                .next()
+                .unwrap()
+                .contains("loading=\"lazy\""));
+            assert!(site.join(format!("{stem}.png")).is_file(), "{stem}.png");
+            let svg = fs::read_to_string(site.join(format!("{stem}.svg"))).unwrap();
+            for name in names {
+                assert!(svg.contains(&format!("\n{name}\n")), "{stem} names {name}");
+            }
+        }
+    }
+    assert!(
+        !index.contains("charts/failed-"),
+        "a group of one run is no comparison"
+    );
+}
+
+#[test]
 fn run_pages_offer_other_x_axes_and_group_system_charts() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");

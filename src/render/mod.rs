@@ -1,12 +1,14 @@
 //! Everything the site contains, made in memory and handed to [`crate::output`].
 //!
 //! Pages come from Tera templates ([`html`]) fed by view structs ([`view`],
-//! [`figures`]), charts from plotters ([`chart`]) after [`curves`] decides
-//! what goes on a run's, markdown from [`markdown`]. Nothing here reads an input file: the only
+//! [`figures`]), charts from plotters ([`chart`]) after [`curves`] (a run's
+//! charts) and [`compare`] (the index's comparisons) decide what goes on them,
+//! markdown from [`markdown`]. Nothing here reads an input file: the only
 //! input bytes that reach the site are image artifacts, copied by path
 //! through the staging writer.
 
 pub mod chart;
+pub mod compare;
 pub mod curves;
 pub mod figures;
 pub mod html;
@@ -75,7 +77,8 @@ pub fn write_site_with(
         .par_iter()
         .map(|a| write_run(theme, title, a, root, staging, options))
         .collect::<Result<_>>()?;
-    let index = theme.render("index.html", &view::index_view(title, runs))?;
+    let comparisons = write_comparisons(runs, staging, options)?;
+    let index = theme.render("index.html", &view::index_view(title, runs, comparisons))?;
     staging.write("index.html", index.as_bytes())?;
     staging.write(
         "experiments.md",
@@ -143,6 +146,34 @@ fn write_run(
     let json = serde_json::to_string_pretty(&a.run)?;
     staging.write(&format!("{dir}/run.json"), json.as_bytes())?;
     Ok(notes)
+}
+
+/// The index's comparison charts, as SVG and PNG files under `charts/` (the
+/// index loads them lazily, so a big site's index stays small).
+fn write_comparisons<'a>(
+    runs: &'a [Analyzed],
+    staging: &Staging,
+    options: &ChartOptions,
+) -> Result<Vec<figures::ComparisonGroupView<'a>>> {
+    let groups = compare::comparisons(runs, options.smoothing);
+    let all: Vec<&compare::Comparison> = groups.iter().flat_map(|g| &g.charts).collect();
+    let heights: Vec<u32> = all
+        .par_iter()
+        .map(|c| {
+            let drawn = chart::render_svg_and_png(&c.spec)
+                .map_err(|e| anyhow!("comparison chart {}: {e}", c.path))?;
+            staging.write(&format!("{}.svg", c.path), drawn.svg.as_bytes())?;
+            staging.write(&format!("{}.png", c.path), &drawn.png)?;
+            Ok(drawn.height)
+        })
+        .collect::<Result<_>>()?;
+    let mut heights = heights.into_iter();
+    Ok(groups
+        .iter()
+        .map(|g| {
+            figures::ComparisonGroupView::of(g, heights.by_ref().take(g.charts.len()).collect())
+        })
+        .collect())
 }
 
 /// One object of `data/runs.json`.

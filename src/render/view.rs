@@ -5,7 +5,7 @@
 //! and the markdown agree on how a value reads. Strings stay raw: Tera
 //! escapes them in HTML templates.
 
-use super::figures::ChartView;
+use super::figures::{ChartView, ComparisonGroupView};
 use crate::analyze::Analyzed;
 use crate::model::{ArtifactKind, Severity, Status};
 use serde::Serialize;
@@ -71,10 +71,17 @@ pub struct IndexView<'a> {
     pub completed: usize,
     pub failed: usize,
     pub with_problems: usize,
+    /// Per group of two or more runs, its runs overlaid on shared charts.
+    pub comparisons: Vec<ComparisonGroupView<'a>>,
 }
 
-/// Build the index view: rows in input order, columns for the params that differ.
-pub fn index_view<'a>(title: &'a str, runs: &'a [Analyzed]) -> IndexView<'a> {
+/// Build the index view: rows in input order, columns for the params that
+/// differ; `comparisons` are rendered by the caller.
+pub fn index_view<'a>(
+    title: &'a str,
+    runs: &'a [Analyzed],
+    comparisons: Vec<ComparisonGroupView<'a>>,
+) -> IndexView<'a> {
     let flats: Vec<BTreeMap<String, String>> = runs.iter().map(|a| a.run.flat_params()).collect();
     let (param_columns, hidden_params) = differing_params(&flats);
     let rows = runs
@@ -133,6 +140,7 @@ pub fn index_view<'a>(title: &'a str, runs: &'a [Analyzed]) -> IndexView<'a> {
             .filter(|a| a.run.status == Status::Failed)
             .count(),
         with_problems: runs.iter().filter(|a| !a.run.problems.is_empty()).count(),
+        comparisons,
     }
 }
 
