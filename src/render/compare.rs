@@ -139,8 +139,7 @@ fn comparison_spec(
         best: None,
         best_label: String::new(),
         smoothing,
-        smoothed_only: true,
-        ignore_outliers: true,
+        compares_runs: true,
     }
 }
 
@@ -239,7 +238,7 @@ mod tests {
         let spec = comparison_spec("sweep", &refs, Family::Loss, Split::Val, 0.6);
         assert_eq!(spec.lines.iter().filter(|l| !l.faded).count(), 2);
         assert!(spec.lines.iter().any(|l| l.label == "r-best (best)"));
-        assert!(spec.smoothed_only && spec.lines[0].markers);
+        assert!(spec.compares_runs && spec.lines[0].markers);
     }
 
     #[test]

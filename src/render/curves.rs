@@ -164,8 +164,7 @@ fn chart_spec(
         best,
         best_label,
         smoothing: if kind.smoothed() { smoothing } else { 0.0 },
-        smoothed_only: false,
-        ignore_outliers: false,
+        compares_runs: false,
     }
 }
 

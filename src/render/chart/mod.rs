@@ -83,14 +83,15 @@ pub struct ChartSpec {
     /// whole length and drawn solid over its faint raw values, and the
     /// footnote names the weight.
     pub smoothing: f64,
-    /// Leave the faint raw values out under smoothed lines: a dozen raw lines
-    /// of a comparison are a grey haze; each run's own page shows them.
-    pub smoothed_only: bool,
-    /// Scale the y axis to the bulk of the values ([`axis::bulk_range`]), as
-    /// TensorBoard's "ignore outliers" does, so one diverged run does not
-    /// flatten the others; lines run off the plot past it and the footnote
-    /// says `outliers off scale`.
-    pub ignore_outliers: bool,
+    /// Each line is a different run (a comparison), which changes three things.
+    /// Smoothed lines are drawn without their faint raw values: a dozen raw
+    /// lines are a grey haze, and each run's own page shows them. The y axis
+    /// fits the bulk of the values ([`axis::bulk_range`]), as TensorBoard's
+    /// "ignore outliers" does, so one diverged run does not flatten the others:
+    /// lines run off the plot past it and the footnote says `outliers off
+    /// scale`. And non-finite stretches are marked on the edge only, because a
+    /// band across the plot would say that every run broke.
+    pub compares_runs: bool,
 }
 
 /// Logical size; the SVG scales from it and the PNG is twice it. A legend of

@@ -24,7 +24,7 @@ pub(super) struct PreparedLine {
     pub raw: Vec<(f64, f64)>,
     /// The smoothed values, reduced, when the line is smoothed.
     pub smooth: Option<Vec<(f64, f64)>>,
-    /// Draw the raw values at all (not under a smoothed line of a `smoothed_only` chart).
+    /// Draw the raw values at all (not under a smoothed line of a chart that compares runs).
     pub show_raw: bool,
     /// A dot at each raw point: a sparse marker line drawn as is.
     pub dots: bool,
@@ -39,7 +39,8 @@ pub(super) struct Prepared {
     pub y: YAxis,
     /// Each non-finite point's x and the edge it is marked on.
     pub nonfinite: Vec<(f64, Edge)>,
-    /// First and last x of each run of consecutive non-finite points of a line.
+    /// First and last x of each run of consecutive non-finite points of a
+    /// line, to band across the plot; none on a chart that compares runs.
     pub nonfinite_spans: Vec<(f64, f64)>,
     /// Non-finite values in the whole spec, before any reduction.
     pub nonfinite_count: usize,
@@ -86,7 +87,7 @@ pub(super) fn prepare(spec: &ChartSpec) -> Prepared {
             prepare_line(spec, l, weight, color)
         })
         .collect();
-    let (log, bulk) = y_scale(&lines, spec.ignore_outliers);
+    let (log, bulk) = y_scale(&lines, spec.compares_runs);
     let to_axis = |(x, y): (f64, f64)| (x, if log && y.is_finite() { y.log10() } else { y });
     let drawn_ys = |lines: &[PreparedLine]| {
         let ys = drawn(lines).filter(|p| is_plottable(*p)).map(|p| p.1);
@@ -118,7 +119,10 @@ pub(super) fn prepare(spec: &ChartSpec) -> Prepared {
             log,
         },
         nonfinite: raw().filter_map(nonfinite_mark).collect(),
-        nonfinite_spans: nonfinite_spans(&lines),
+        nonfinite_spans: match spec.compares_runs {
+            true => Vec::new(),
+            false => nonfinite_spans(&lines),
+        },
         nonfinite_count: spec
             .lines
             .iter()
@@ -160,7 +164,7 @@ fn prepare_line(
     let raw = clamped(reduce_points(&l.points, MAX_POINTS, spec.best));
     PreparedLine {
         dots: l.markers && smooth.is_none() && raw.len() <= MAX_MARKERS,
-        show_raw: smooth.is_none() || !spec.smoothed_only,
+        show_raw: smooth.is_none() || !spec.compares_runs,
         raw,
         smooth,
         color,
@@ -361,7 +365,7 @@ mod tests {
         assert!(data.lines[0].smooth.is_some() && data.lines[0].show_raw);
         assert!(data.lines[1].smooth.is_none() && data.lines[1].dots);
         assert_eq!(data.footnote, "smoothing 0.6");
-        s.smoothed_only = true;
+        s.compares_runs = true;
         let data = prepare(&s);
         assert!(!data.lines[0].show_raw && data.lines[1].show_raw);
         // Evaluations stay as evaluated until they are too many to mark.
@@ -397,6 +401,25 @@ mod tests {
         assert!(data.best_on_plot().is_some());
         let linear = prepare(&spec(vec![line("t", vec![(0.0, 0.0), (1.0, 1e6)], false)]));
         assert!(!linear.y.log, "a zero keeps it linear");
+    }
+
+    #[test]
+    fn a_comparison_marks_non_finite_values_on_the_edge_only_and_fits_the_bulk() {
+        let mut diverged: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, 2.0)).collect();
+        diverged[60].1 = 1e6;
+        diverged[61..].iter_mut().for_each(|p| p.1 = f64::NAN);
+        let healthy = (0..100)
+            .map(|i| (i as f64, 1.0 + i as f64 / 100.0))
+            .collect();
+        let mut s = spec(vec![line("a", diverged, false), line("b", healthy, false)]);
+        let single = prepare(&s);
+        assert_eq!(single.nonfinite_spans, vec![(61.0, 99.0)]);
+        assert!(single.y.log, "a million next to 1 is decades apart");
+        s.compares_runs = true;
+        let compared = prepare(&s);
+        assert!(compared.nonfinite_spans.is_empty() && !compared.nonfinite.is_empty());
+        assert!(!compared.y.log && compared.y.hi < 3.0, "{:?}", compared.y);
+        assert!(compared.footnote.contains("outliers off scale"));
     }
 
     #[test]

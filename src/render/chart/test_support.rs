@@ -61,7 +61,6 @@ pub(super) fn demo_spec() -> ChartSpec {
         best,
         best_label: String::new(),
         smoothing: 0.6,
-        smoothed_only: false,
-        ignore_outliers: false,
+        compares_runs: false,
     }
 }
