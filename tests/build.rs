@@ -239,6 +239,72 @@ fn run_pages_show_problems_events_samples_and_artifacts() {
 }
 
 #[test]
+fn the_index_overlays_the_runs_of_each_group() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_into(&examples(), &site, &[]);
+    let index = fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(index.contains("<h2>Comparisons</h2>"));
+    let groups = [
+        ("jsonl", &["diverged", "torn-writer"][..]),
+        ("lr-sweep", &["lr-1e-3", "lr-1e-4", "lr-3e-4"][..]),
+        ("successful", &["tinyllama-base", "tinyllama-long"][..]),
+    ];
+    for (group, names) in groups {
+        for split in ["val", "train"] {
+            let stem = format!("charts/{group}-loss-{split}");
+            let img = format!("<img src=\"{stem}.svg\"");
+            let at = index
+                .find(&img)
+                .unwrap_or_else(|| panic!("{stem} not on the index"));
+            assert!(index[at..]
+                .split('>')
+                .next()
+                .unwrap()
+                .contains("loading=\"lazy\""));
+            assert!(site.join(format!("{stem}.png")).is_file(), "{stem}.png");
+            let svg = fs::read_to_string(site.join(format!("{stem}.svg"))).unwrap();
+            for name in names {
+                assert!(svg.contains(&format!("\n{name}\n")), "{stem} names {name}");
+            }
+        }
+    }
+    assert!(
+        !index.contains("charts/failed-"),
+        "a group of one run is no comparison"
+    );
+}
+
+#[test]
+fn run_pages_offer_other_x_axes_and_group_system_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_into(&examples(), &site, &[]);
+    let dir = site.join("runs/lr-sweep-lr-1e-3");
+    let page = fs::read_to_string(dir.join("index.html")).unwrap();
+    for axis in ["wall_time", "epoch"] {
+        let png = format!("loss-by-{axis}.png");
+        assert!(dir.join(&png).is_file(), "{png}");
+        assert!(
+            page.contains(&format!("<img src=\"{png}\"")),
+            "{png} on the page"
+        );
+    }
+    let (curves, system) = page
+        .split_once("<h2>System</h2>")
+        .expect("a System section");
+    assert!(curves.contains("id=\"chart-loss\"") && curves.contains("id=\"chart-grad_norm\""));
+    assert!(!curves.contains("id=\"chart-throughput\""));
+    assert!(system.contains("id=\"chart-throughput\""));
+    assert!(curves.contains("smoothing 0.6"), "a smoothed chart says so");
+    // A run without system metrics has no such heading.
+    let base = site.join("runs/successful-2026-03-02-tinyllama-base/index.html");
+    assert!(!fs::read_to_string(base)
+        .unwrap()
+        .contains("<h2>System</h2>"));
+}
+
+#[test]
 fn hostile_names_and_values_are_escaped_everywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");

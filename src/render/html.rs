@@ -4,8 +4,9 @@
 //! replaces any of them by file name (a user's `run.html` wins over ours).
 //! Tera autoescapes every `.html` template, so every string from a run is
 //! escaped unless a template explicitly marks it `safe` (only our own
-//! pre-escaped SVG is, and a model card's HTML once [`super::card`] has
-//! sanitized it).
+//! pre-escaped SVG and links made from slugs are, and a model card's HTML
+//! once [`super::card`] has sanitized it). `charts.html` holds the chart
+//! figure macros both pages import.
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -17,6 +18,7 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("index.html", include_str!("../../templates/index.html")),
     ("run.html", include_str!("../../templates/run.html")),
+    ("charts.html", include_str!("../../templates/charts.html")),
 ];
 
 /// Static files copied into `assets/` of every site.

@@ -1,20 +1,26 @@
 //! Everything the site contains, made in memory and handed to [`crate::output`].
 //!
-//! Pages come from Tera templates ([`html`]) fed by view structs ([`view`]),
-//! charts from plotters ([`chart`]), markdown from [`markdown`], model cards
-//! made into safe HTML by [`card`]. Nothing here reads an input file: the only
-//! input bytes that reach the site are image artifacts, copied by path through
-//! the staging writer.
+//! Pages come from Tera templates ([`html`]) fed by view structs ([`view`],
+//! [`figures`]), charts from plotters ([`chart`]) after [`curves`] (a run's
+//! charts) and [`compare`] (the index's comparisons) decide what goes on them,
+//! markdown from [`markdown`] and [`summary`], model cards made into safe HTML
+//! by [`card`]. Nothing here reads an input file: the only input bytes that
+//! reach the site are image artifacts, copied by path through the staging
+//! writer.
 
 pub mod card;
 pub mod chart;
+pub mod compare;
+pub mod curves;
+pub mod figures;
 pub mod html;
 pub mod markdown;
 pub mod summary;
 pub mod view;
+pub mod xaxis;
 
 use crate::analyze::{Analyzed, Diagnostic, Headline, SeriesSummary};
-use crate::model::{Family, Problem, Split};
+use crate::model::Problem;
 use crate::output::Staging;
 use anyhow::{anyhow, Result};
 use rayon::prelude::*;
@@ -22,8 +28,31 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Write every page, chart, asset and export of the site into `staging`.
-/// Returns notes on what could not be included (an image that vanished).
+/// TensorBoard's default-ish smoothing: enough to read a noisy loss, little enough
+/// that a spike still shows in the smoothed line.
+pub const DEFAULT_SMOOTHING: f64 = 0.6;
+
+/// How charts are drawn, as a user may choose it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChartOptions {
+    /// TensorBoard's EMA weight for noisy curves, 0 (off: raw values only) to
+    /// 0.999; default [`DEFAULT_SMOOTHING`]. Learning rate, memory and time
+    /// charts are never smoothed, nor lines of fewer than
+    /// [`chart::MIN_POINTS_TO_SMOOTH`] points.
+    pub smoothing: f64,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        ChartOptions {
+            smoothing: DEFAULT_SMOOTHING,
+        }
+    }
+}
+
+/// Write every page, chart, asset and export of the site into `staging`, with
+/// the default [`ChartOptions`]. Returns notes on what could not be included
+/// (an image that vanished).
 pub fn write_site(
     theme: &html::Theme,
     title: &str,
@@ -31,15 +60,28 @@ pub fn write_site(
     root: &Path,
     staging: &Staging,
 ) -> Result<Vec<String>> {
+    write_site_with(theme, title, runs, root, staging, &ChartOptions::default())
+}
+
+/// [`write_site`] with the charts drawn as `options` says.
+pub fn write_site_with(
+    theme: &html::Theme,
+    title: &str,
+    runs: &[Analyzed],
+    root: &Path,
+    staging: &Staging,
+    options: &ChartOptions,
+) -> Result<Vec<String>> {
     for (rel, bytes) in html::ASSETS {
         staging.write(rel, bytes)?;
     }
     staging.write(".nojekyll", b"")?;
     let notes: Vec<Vec<String>> = runs
         .par_iter()
-        .map(|a| write_run(theme, title, a, root, staging))
+        .map(|a| write_run(theme, title, a, root, staging, options))
         .collect::<Result<_>>()?;
-    let index = theme.render("index.html", &view::index_view(title, runs))?;
+    let comparisons = write_comparisons(runs, staging, options)?;
+    let index = theme.render("index.html", &view::index_view(title, runs, comparisons))?;
     staging.write("index.html", index.as_bytes())?;
     staging.write(
         "experiments.md",
@@ -56,24 +98,39 @@ fn write_run(
     a: &Analyzed,
     root: &Path,
     staging: &Staging,
+    options: &ChartOptions,
 ) -> Result<Vec<String>> {
     let mut notes = Vec::new();
     let dir = format!("runs/{}", a.run.id);
-    let mut charts = Vec::new();
-    for spec in chart_specs(a) {
-        let family = spec.0;
-        let svg = chart::render_svg(&spec.1)
-            .map_err(|e| anyhow!("chart {} of run {}: {e}", family.as_str(), a.run.id))?;
-        let png = chart::render_png(&spec.1)
-            .map_err(|e| anyhow!("chart {} of run {}: {e}", family.as_str(), a.run.id))?;
-        let png_name = format!("{}.png", family.as_str());
-        staging.write(&format!("{dir}/{png_name}"), &png)?;
-        charts.push(view::ChartView {
-            title: family.title().to_string(),
-            family: family.as_str(),
-            svg,
+    let (mut charts, mut system_charts) = (Vec::new(), Vec::new());
+    for chart in curves::run_charts(a, options.smoothing) {
+        let key = chart.kind.key();
+        let failed = |e: String| anyhow!("chart {key} of run {}: {e}", a.run.id);
+        let drawn = chart::render_svg_and_png(&chart.spec).map_err(failed)?;
+        let png_name = format!("{key}.png");
+        staging.write(&format!("{dir}/{png_name}"), &drawn.png)?;
+        let mut alternates = Vec::new();
+        for (axis, spec) in &chart.alternates {
+            let png = chart::render_png(spec).map_err(failed)?;
+            let name = format!("{key}-by-{}.png", axis.key());
+            staging.write(&format!("{dir}/{name}"), &png)?;
+            alternates.push(figures::AltChartView {
+                axis: axis.key(),
+                label: axis.name(),
+                png: name,
+            });
+        }
+        let shown = figures::ChartView {
+            title: chart.kind.title().to_string(),
+            family: key,
+            svg: drawn.svg,
             png: png_name,
-        });
+            alternates,
+        };
+        match chart.kind.is_system() {
+            true => system_charts.push(shown),
+            false => charts.push(shown),
+        }
     }
     for (i, art) in a.run.artifacts.iter().enumerate() {
         if art.kind == crate::model::ArtifactKind::Image {
@@ -87,63 +144,39 @@ fn write_run(
             }
         }
     }
-    let page = theme.render("run.html", &view::run_view(title, a, charts))?;
+    let page = theme.render("run.html", &view::run_view(title, a, charts, system_charts))?;
     staging.write(&format!("{dir}/index.html"), page.as_bytes())?;
     let json = serde_json::to_string_pretty(&a.run)?;
     staging.write(&format!("{dir}/run.json"), json.as_bytes())?;
     Ok(notes)
 }
 
-/// One chart per metric family: every series of the family on it, val with markers.
-pub fn chart_specs(a: &Analyzed) -> Vec<(Family, chart::ChartSpec)> {
-    let mut by_family: BTreeMap<Family, Vec<&crate::model::Series>> = BTreeMap::new();
-    for s in &a.run.metrics {
-        by_family.entry(s.family).or_default().push(s);
-    }
-    by_family
-        .into_iter()
-        .map(|(family, series)| {
-            let lines = series
-                .iter()
-                .map(|s| chart::ChartLine {
-                    label: s.name.clone(),
-                    points: s.points.iter().map(|p| (p.step as f64, p.value)).collect(),
-                    markers: s.split == Split::Val || s.split == Split::Test,
-                })
-                .collect();
-            let spec = chart::ChartSpec {
-                title: format!("{} · {}", family.title(), a.run.name),
-                x_label: "step".to_string(),
-                y_label: family.title().to_lowercase(),
-                lines,
-                best: best_val_point(a, family),
-            };
-            (family, spec)
+/// The index's comparison charts, as SVG and PNG files under `charts/` (the
+/// index loads them lazily, so a big site's index stays small).
+fn write_comparisons<'a>(
+    runs: &'a [Analyzed],
+    staging: &Staging,
+    options: &ChartOptions,
+) -> Result<Vec<figures::ComparisonGroupView<'a>>> {
+    let groups = compare::comparisons(runs, options.smoothing);
+    let all: Vec<&compare::Comparison> = groups.iter().flat_map(|g| &g.charts).collect();
+    let heights: Vec<u32> = all
+        .par_iter()
+        .map(|c| {
+            let drawn = chart::render_svg_and_png(&c.spec)
+                .map_err(|e| anyhow!("comparison chart {}: {e}", c.path))?;
+            staging.write(&format!("{}.svg", c.path), drawn.svg.as_bytes())?;
+            staging.write(&format!("{}.png", c.path), &drawn.png)?;
+            Ok(drawn.height)
         })
-        .collect()
-}
-
-/// The best point of the family's val series (or its only series), to mark on the chart.
-fn best_val_point(a: &Analyzed, family: Family) -> Option<(f64, f64)> {
-    // "Best" means something for model quality only; the lowest learning rate
-    // or the highest throughput is no checkpoint to keep.
-    if !matches!(family, Family::Loss | Family::Perplexity | Family::Accuracy) {
-        return None;
-    }
-    let in_family: Vec<&SeriesSummary> = a
-        .summaries
+        .collect::<Result<_>>()?;
+    let mut heights = heights.into_iter();
+    Ok(groups
         .iter()
-        .filter(|s| s.family == family.as_str())
-        .collect();
-    let pick = in_family
-        .iter()
-        .find(|s| s.split == "val")
-        .or(if in_family.len() == 1 {
-            in_family.first()
-        } else {
-            None
-        });
-    pick.and_then(|s| Some((s.best_step? as f64, s.best?)))
+        .map(|g| {
+            figures::ComparisonGroupView::of(g, heights.by_ref().take(g.charts.len()).collect())
+        })
+        .collect())
 }
 
 /// One object of `data/runs.json`.

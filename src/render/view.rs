@@ -6,6 +6,7 @@
 //! escapes them in HTML templates.
 
 use super::card::{model_card_view, ModelCardView};
+use super::figures::{ChartView, ComparisonGroupView};
 use crate::analyze::Analyzed;
 use crate::model::{ArtifactKind, Severity, Status};
 use serde::Serialize;
@@ -120,10 +121,17 @@ pub struct IndexView<'a> {
     pub completed: usize,
     pub failed: usize,
     pub with_problems: usize,
+    /// Per group of two or more runs, its runs overlaid on shared charts.
+    pub comparisons: Vec<ComparisonGroupView<'a>>,
 }
 
-/// Build the index view: rows in input order, columns for the params that differ.
-pub fn index_view<'a>(title: &'a str, runs: &'a [Analyzed]) -> IndexView<'a> {
+/// Build the index view: rows in input order, columns for the params that
+/// differ; `comparisons` are rendered by the caller.
+pub fn index_view<'a>(
+    title: &'a str,
+    runs: &'a [Analyzed],
+    comparisons: Vec<ComparisonGroupView<'a>>,
+) -> IndexView<'a> {
     let flats: Vec<BTreeMap<String, String>> = runs.iter().map(|a| a.run.flat_params()).collect();
     let (param_columns, hidden_params) = differing_params(&flats);
     let rows = runs
@@ -198,6 +206,7 @@ pub fn index_view<'a>(title: &'a str, runs: &'a [Analyzed]) -> IndexView<'a> {
                     .any(|p| p.severity >= Severity::Warning)
             })
             .count(),
+        comparisons,
     }
 }
 
@@ -235,17 +244,6 @@ pub fn differing_params(flats: &[BTreeMap<String, String>]) -> (Vec<String>, usi
     )
 }
 
-/// A chart on a run page.
-#[derive(Serialize)]
-pub struct ChartView {
-    pub title: String,
-    pub family: &'static str,
-    /// Inline SVG (already escaped by the chart renderer).
-    pub svg: String,
-    /// File name of the PNG beside the page.
-    pub png: String,
-}
-
 /// A run page.
 #[derive(Serialize)]
 pub struct RunView<'a> {
@@ -268,7 +266,10 @@ pub struct RunView<'a> {
     /// How the sources were combined, when the run has several formats' records.
     pub source_notes: &'a [String],
     pub cards: Vec<Card>,
+    /// Model-quality charts (loss, accuracy, learning rate, ...), under "Curves".
     pub charts: Vec<ChartView>,
+    /// Memory, throughput, time and GPU/CPU charts, under "System".
+    pub system_charts: Vec<ChartView>,
     pub metrics: Vec<MetricRow<'a>>,
     pub params: Vec<(String, String)>,
     pub events: Vec<EventRow<'a>>,
@@ -358,8 +359,13 @@ pub fn image_href(index: usize, path: &str) -> String {
     format!("files/{index}-{safe}")
 }
 
-/// Build a run page's view; `charts` are rendered by the caller.
-pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> RunView<'a> {
+/// Build a run page's view; `charts` and `system_charts` are rendered by the caller.
+pub fn run_view<'a>(
+    title: &'a str,
+    a: &'a Analyzed,
+    charts: Vec<ChartView>,
+    system_charts: Vec<ChartView>,
+) -> RunView<'a> {
     let run = &a.run;
     let h = &a.headline;
     let mut cards = vec![
@@ -474,6 +480,7 @@ pub fn run_view<'a>(title: &'a str, a: &'a Analyzed, charts: Vec<ChartView>) -> 
         source_notes: &run.source_notes,
         cards,
         charts,
+        system_charts,
         metrics,
         params: run.flat_params().into_iter().collect(),
         events,

@@ -3,38 +3,45 @@
 //!
 //! Generic over the backend so the SVG and the PNG come from one routine and
 //! look the same; the one place they differ is how a thick line is stroked
-//! (see [`draw_line`]). Layers go back to front: grid, non-finite bands, lines,
-//! edge triangles, best ring.
+//! (see [`draw_path`]). Layers go back to front: grid, non-finite bands, faded
+//! lines, faint raw values, solid lines, dots, edge triangles, best ring. Faint
+//! colours are mixed with white rather than drawn translucent, so overlapping
+//! segments never bead and both formats get the same pixels.
 
-use super::legend::draw_header;
+use super::axis::{format_log_tick, LOG_TICKS};
+use super::legend::{draw_footnote, draw_header};
 use super::marks::{draw_best_ring, draw_triangle, Edge};
-use super::prepare::{prepare, Prepared};
+use super::prepare::{Prepared, PreparedLine};
 use super::reduce::is_plottable;
-use super::style::{clean, font, line_color, px, AXIS, GRID, MUTED, NONFINITE_RED};
+use super::style::{
+    clean, faint, font, line_color, px, AXIS, FADED, FADED_ALPHA, GRID, MUTED, NONFINITE_RED,
+    RAW_ALPHA,
+};
 use super::ticks::{format_tick, tick_step};
-use super::{fail, ChartSpec, MAX_MARKERS};
+use super::{fail, ChartSpec};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeSet;
 
-type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, super::axis::YAxis>>;
 
 /// Draw the whole chart at `s` device pixels per logical pixel; `bitmap` picks
-/// the line drawing that suits plotters' rasterizer (see [`draw_line`]).
+/// the line drawing that suits plotters' rasterizer (see [`draw_path`]).
 pub(super) fn draw_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &ChartSpec,
+    data: &Prepared,
     s: f64,
     bitmap: bool,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(fail)?;
-    let data = prepare(spec);
-    let header = draw_header(root, spec, &data, s)?;
+    let header = draw_header(root, spec, data, s)?;
     let (_, body) = root.split_vertically(header);
     if data.has_data {
-        draw_plot(root, &body, spec, &data, s, bitmap)
+        draw_plot(root, &body, spec, data, s, bitmap)?;
+        draw_footnote(root, &data.footnote, s)
     } else {
         let (w, h) = body.dim_in_pixel();
         let pad = 14.0 * s;
@@ -61,14 +68,20 @@ fn draw_axes<'a, DB: DrawingBackend>(
     data: &Prepared,
     s: f64,
 ) -> Result<Plot<'a, DB>, String> {
-    let (n_x, n_y) = (8, 6);
-    let (x_step, y_step) = (tick_step(data.x, n_x), tick_step(data.y, n_y));
+    let (n_x, n_y) = (8, if data.y.log { LOG_TICKS } else { 6 });
+    let (x_step, y_step) = (
+        tick_step(data.x, n_x),
+        tick_step((data.y.lo, data.y.hi), n_y),
+    );
     let x_fmt = |v: &f64| format_tick(*v, x_step);
-    let y_fmt = |v: &f64| format_tick(*v, y_step);
+    let y_fmt = |v: &f64| match data.y.log {
+        true => format_log_tick(*v),
+        false => format_tick(*v, y_step),
+    };
     let tick_style = font(12.0 * s, MUTED);
     let desc_style = font(12.5 * s, MUTED);
     let mut y_tick_w = 0u32;
-    for v in RangedCoordf64::from(data.y.0..data.y.1).key_points(n_y) {
+    for v in data.y.ticks(n_y) {
         y_tick_w = y_tick_w.max(
             body.estimate_text_size(&y_fmt(&v), &tick_style)
                 .map_err(fail)?
@@ -84,7 +97,7 @@ fn draw_axes<'a, DB: DrawingBackend>(
         .margin_bottom(px(10.0 * s))
         .x_label_area_size(px(24.0 * s + desc(&x_label)))
         .y_label_area_size(px(y_tick_w as f64 + 12.0 * s + desc(&y_label)))
-        .build_cartesian_2d(data.x.0..data.x.1, data.y.0..data.y.1)
+        .build_cartesian_2d(data.x.0..data.x.1, data.y.clone())
         .map_err(fail)?;
     let mut mesh = chart.configure_mesh();
     mesh.x_labels(n_x)
@@ -125,7 +138,7 @@ fn draw_plot<DB: DrawingBackend>(
     root.draw(&Rectangle::new(baseline, AXIS.filled()))
         .map_err(fail)?;
     // Non-finite points: a faint band across the plot under the curves, markers on the edge above them.
-    let column = |x: f64| chart.backend_coord(&(x, data.y.0)).0;
+    let column = |x: f64| chart.backend_coord(&(x, data.y.lo)).0;
     for &(first, last) in &data.nonfinite_spans {
         let (a, b) = (
             column(first),
@@ -144,9 +157,7 @@ fn draw_plot<DB: DrawingBackend>(
         .map(|&(x, edge)| (edge, column(x)))
         .collect();
     let ring = data.best_on_plot().map(|p| chart.backend_coord(&p));
-    for (i, (line, points)) in spec.lines.iter().zip(&data.lines).enumerate() {
-        draw_line(&mut chart, points, line_color(i), line.markers, s, bitmap)?;
-    }
+    draw_lines(&mut chart, data, s, bitmap)?;
     // Markers closer than their own width would merge into a bar; the band already shows the run.
     let mut last: Option<(Edge, i32)> = None;
     for (edge, x) in marks {
@@ -167,35 +178,79 @@ fn draw_plot<DB: DrawingBackend>(
     Ok(())
 }
 
-/// One series: a path per run of finite points, dots for sparse marker lines.
+/// Every line, in layers: faded ones, then faint raw values, then the solid
+/// lines (smoothed, or raw when not smoothed), then dots, so a line's
+/// context never covers another line's subject.
+fn draw_lines<DB: DrawingBackend>(
+    chart: &mut Plot<DB>,
+    data: &Prepared,
+    s: f64,
+    bitmap: bool,
+) -> Result<(), String> {
+    let faded = faint(FADED, FADED_ALPHA);
+    for line in data.lines.iter().filter(|l| l.color.is_none()) {
+        let solid = line.smooth.as_ref().unwrap_or(&line.raw);
+        draw_path(chart, solid, faded, (px(s), s), bitmap)?;
+    }
+    let coloured = || {
+        data.lines
+            .iter()
+            .filter_map(|l| Some((l, line_color(l.color?))))
+    };
+    for (line, color) in coloured().filter(|(l, _)| l.smooth.is_some() && l.show_raw) {
+        draw_path(
+            chart,
+            &line.raw,
+            faint(color, RAW_ALPHA),
+            (px(s), s),
+            bitmap,
+        )?;
+    }
+    for (line, color) in coloured() {
+        let (points, width) = solid_of(line, s);
+        draw_path(chart, points, color, (width, s), bitmap)?;
+    }
+    let on_plot = |p: &&(f64, f64)| is_plottable(**p) && data.y.lo <= p.1 && p.1 <= data.y.hi;
+    for (line, color) in coloured().filter(|(l, _)| l.dots) {
+        let dots = line.raw.iter().filter(on_plot);
+        let dots = dots.map(|&p| Circle::new(p, px(2.5 * s), color.filled()));
+        chart.draw_series(dots).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// The line drawn solid and its width: dense curves (smoothed, or raw that
+/// is not: a schedule, a memory trace) at 1.5 pixels, sparse ones and marker
+/// lines at 2 so they are seen; the faint raw values under a smoothed line
+/// stay at 1.
+fn solid_of(line: &PreparedLine, s: f64) -> (&[(f64, f64)], u32) {
+    match &line.smooth {
+        Some(smooth) => (smooth, px(1.5 * s)),
+        None if line.dots || line.raw.len() < 300 => (&line.raw, px(2.0 * s)),
+        None => (&line.raw, px(1.5 * s)),
+    }
+}
+
+/// One path per run of finite points; a lone finite point between
+/// non-finite ones gets a dot, so it is not lost.
 ///
 /// On a bitmap each segment is its own quad with a round join: plotters fills a
 /// wide polyline as one self-overlapping polygon, which leaves holes and
 /// slivers on a noisy curve. The SVG keeps one polyline per run.
-fn draw_line<DB: DrawingBackend>(
+fn draw_path<DB: DrawingBackend>(
     chart: &mut Plot<DB>,
     points: &[(f64, f64)],
     color: RGBColor,
-    markers: bool,
-    s: f64,
+    (width, s): (u32, f64),
     bitmap: bool,
 ) -> Result<(), String> {
-    // Dense raw curves read better thin; sparse ones need weight to be seen. Past
-    // a few hundred points, markers would only fatten the line into a blob.
-    let width = px(if markers || points.len() < 300 {
-        2.0 * s
-    } else {
-        s
-    });
-    let markers = markers && points.len() <= MAX_MARKERS;
     for run in points
         .split(|p| !is_plottable(*p))
         .filter(|r| !r.is_empty())
     {
-        if run.len() == 1 && !markers {
-            chart
-                .draw_series([Circle::new(run[0], px(1.5 * s), color.filled())])
-                .map_err(fail)?;
+        if run.len() == 1 {
+            let dot = Circle::new(run[0], px(1.5 * s).max(width), color.filled());
+            chart.draw_series([dot]).map_err(fail)?;
         } else if bitmap {
             let style = color.stroke_width(width);
             chart
@@ -217,12 +272,6 @@ fn draw_line<DB: DrawingBackend>(
                     color.stroke_width(width),
                 ))
                 .map_err(fail)?;
-        }
-        if markers {
-            let dots = run
-                .iter()
-                .map(|&p| Circle::new(p, px(2.5 * s), color.filled()));
-            chart.draw_series(dots).map_err(fail)?;
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 //! Kept apart from the drawing because it depends on plotters' output format,
 //! not on the chart: if that format changes, this is the one file to look at.
 
-use super::{HEIGHT, SVG_UNITS, WIDTH};
+use super::{SVG_UNITS, WIDTH};
 
 /// Average each 2x2 block of an RGB image of `2w` x `2h` pixels into one.
 /// Row by row over slices: it runs once per PNG on ~11 MB, so no index maths per byte.
@@ -46,8 +46,8 @@ fn xml_escape(text: &str) -> String {
 /// the logical viewBox and an accessible title, and scale the drawing into it.
 /// If plotters ever writes a different header or footer the document is
 /// returned as is: it already has a viewBox of its own.
-pub(super) fn make_responsive(svg: String, title: &str) -> String {
-    let (w, h) = (WIDTH * SVG_UNITS, HEIGHT * SVG_UNITS);
+pub(super) fn make_responsive(svg: String, title: &str, height: u32) -> String {
+    let (w, h) = (WIDTH * SVG_UNITS, height * SVG_UNITS);
     let head = format!(
         "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n"
     );
@@ -63,7 +63,7 @@ pub(super) fn make_responsive(svg: String, title: &str) -> String {
         format!("<title>{}</title>\n", xml_escape(title))
     };
     format!(
-        "<svg width=\"100%\" height=\"auto\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" preserveAspectRatio=\"xMidYMid meet\" \
+        "<svg width=\"100%\" height=\"auto\" viewBox=\"0 0 {WIDTH} {height}\" preserveAspectRatio=\"xMidYMid meet\" \
          role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">\n{title}<g transform=\"scale({})\">\n{body}</g>\n</svg>\n",
         1.0 / SVG_UNITS as f64
     )

@@ -5,29 +5,37 @@
 //! and pull requests. Non-finite values are findings, not noise: a line breaks
 //! where its value is NaN or infinite and each such point gets a red marker at
 //! the plot edge, counted in the legend. Long series are reduced with a
-//! min/max-per-bucket pass first so a 100k-step log does not become a
-//! 100k-vertex path but spikes survive. Nothing here touches the filesystem:
-//! the font is embedded and registered with plotters' `ab_glyph` support.
+//! min/max-per-bucket pass first so a 10M-step log costs what a 10k-step one
+//! does and spikes survive; a reduced chart says so (`2,000 of 1,200,000
+//! points`). Noisy lines are smoothed (TensorBoard's debiased EMA, on the full
+//! series) and drawn over their faint raw values; values spanning more than two
+//! decades get a log axis. Nothing here touches the filesystem: the font is
+//! embedded and registered with plotters' `ab_glyph` support.
 //!
 //! This file is the public face and the order of work; the stages live beside it:
-//! [`prepare`] reduces and measures the spec, [`draw`] lays out the plot,
-//! [`legend`] the title and legend, [`marks`] the glyphs both of those share,
+//! [`prepare`] smooths, reduces and measures the spec, [`draw`] lays out the plot,
+//! [`legend`] the title, legend and footnote, [`marks`] the glyphs those share,
 //! [`encode`] turns what plotters drew into the document we hand out. Pure
-//! helpers with their own tests are [`reduce`] and [`ticks`]; [`style`] holds
-//! the font, palette and pixel arithmetic.
+//! helpers with their own tests are [`reduce`], [`smooth`], [`axis`] (log or
+//! linear, and its ticks) and [`ticks`]; [`style`] holds the font, palette and
+//! pixel arithmetic.
 
+mod axis;
 mod draw;
 mod encode;
 mod legend;
 mod marks;
 mod prepare;
 mod reduce;
+mod smooth;
 mod style;
 #[cfg(test)]
 mod test_support;
 mod ticks;
 
+pub use axis::{bulk_range, wants_log_scale, LOG_SCALE_DECADES};
 pub use reduce::reduce_points;
+pub use smooth::{clamp_weight, smooth_ema};
 pub use ticks::format_tick;
 
 use plotters::prelude::*;
@@ -40,8 +48,13 @@ pub struct ChartLine {
     /// `(x, y)` in drawing order; `y` may be NaN or infinite.
     pub points: Vec<(f64, f64)>,
     /// Also draw a small circle at each point (validation series, sparse evaluations);
-    /// ignored past [`MAX_MARKERS`] points, where circles would only thicken the line.
+    /// ignored past [`MAX_MARKERS`] points, where circles would only thicken the
+    /// line, and on a smoothed line, which is no longer the evaluated values.
     pub markers: bool,
+    /// Context rather than subject (the other runs of a big comparison): drawn
+    /// thin and grey under the rest, left out of the legend and counted in its
+    /// `N others` entry.
+    pub faded: bool,
 }
 
 /// Everything one chart shows.
@@ -53,16 +66,36 @@ pub struct ChartSpec {
     pub x_label: String,
     /// Beside the y axis; empty for none.
     pub y_label: String,
-    /// Drawn in order, later on top, coloured by position (the palette repeats after seven).
+    /// Drawn in order, later on top (faded lines first), coloured by position
+    /// among the lines that are not faded (the palette repeats after twelve).
     pub lines: Vec<ChartLine>,
     /// `(x, y)` to ring as the best value (e.g. lowest validation loss), with a
     /// legend entry `best 1.154 @ 1k`. Ignored unless both are finite; outside
     /// the data's range it keeps the legend entry but gets no ring, because the
-    /// axes belong to the data.
+    /// axes belong to the data. Reduction always keeps this point.
     pub best: Option<(f64, f64)>,
+    /// The best point's legend entry when its x alone would not say enough
+    /// (`best 1.308 @ step 1.2k` on a wall-time axis); empty for the default.
+    pub best_label: String,
+    /// TensorBoard's EMA weight, 0 to [`smooth::MAX_WEIGHT`]: 0 draws the raw
+    /// values; above it, each line with at least [`MIN_POINTS_TO_SMOOTH`] finite
+    /// points (marker lines: more than [`MAX_MARKERS`]) is smoothed over its
+    /// whole length and drawn solid over its faint raw values, and the
+    /// footnote names the weight.
+    pub smoothing: f64,
+    /// Each line is a different run (a comparison), which changes three things.
+    /// Smoothed lines are drawn without their faint raw values: a dozen raw
+    /// lines are a grey haze, and each run's own page shows them. The y axis
+    /// fits the bulk of the values ([`axis::bulk_range`]), as TensorBoard's
+    /// "ignore outliers" does, so one diverged run does not flatten the others:
+    /// lines run off the plot past it and the footnote says `outliers off
+    /// scale`. And non-finite stretches are marked on the edge only, because a
+    /// band across the plot would say that every run broke.
+    pub compares_runs: bool,
 }
 
-/// Logical size; the SVG scales from it and the PNG is twice it.
+/// Logical size; the SVG scales from it and the PNG is twice it. A legend of
+/// more than one row under the title adds its rows to the height.
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 360;
 const PNG_SCALE: u32 = 2;
@@ -74,34 +107,78 @@ const SVG_UNITS: u32 = 2;
 pub const MAX_POINTS: usize = 2000;
 /// Marker lines with more points than this are drawn as plain lines.
 pub const MAX_MARKERS: usize = 200;
+/// Lines with fewer finite points than this are never smoothed: an average
+/// of a handful of values mostly lags. Marker lines (evaluations) are smoothed
+/// only past [`MAX_MARKERS`] points: each evaluation is worth seeing as it is,
+/// and an EMA over twenty of them would move the best one by steps.
+pub const MIN_POINTS_TO_SMOOTH: usize = 20;
 
-/// Render as an SVG document meant to be inlined in HTML: `viewBox="0 0 640 360"`,
-/// `width="100%"`, so it scales to its container. All text is XML-escaped.
+/// A chart in both formats, and its logical height (taller than [`HEIGHT`]
+/// when its legend needs more than one row under the title).
+pub struct Rendered {
+    pub svg: String,
+    pub png: Vec<u8>,
+    pub height: u32,
+}
+
+/// Render as an SVG document meant to be inlined in HTML: `viewBox="0 0 640 360"`
+/// (taller for a long legend), `width="100%"`, so it scales to its container.
+/// All text is XML-escaped.
 pub fn render_svg(spec: &ChartSpec) -> Result<String, String> {
+    let data = prepare::prepare(spec);
+    svg_of(spec, &data, canvas_height(spec, &data)?)
+}
+
+/// Render as PNG file bytes, 1280x720 (everything drawn at 2x; taller for a long legend).
+pub fn render_png(spec: &ChartSpec) -> Result<Vec<u8>, String> {
+    let data = prepare::prepare(spec);
+    png_of(spec, &data, canvas_height(spec, &data)?)
+}
+
+/// Both formats from one preparation: smoothing and reducing a long series is
+/// the part of a chart that grows with the data, so it happens once.
+pub fn render_svg_and_png(spec: &ChartSpec) -> Result<Rendered, String> {
+    let data = prepare::prepare(spec);
+    let height = canvas_height(spec, &data)?;
+    Ok(Rendered {
+        svg: svg_of(spec, &data, height)?,
+        png: png_of(spec, &data, height)?,
+        height,
+    })
+}
+
+/// [`HEIGHT`], plus a legend row for each row past the first under the title.
+fn canvas_height(spec: &ChartSpec, data: &prepare::Prepared) -> Result<u32, String> {
+    style::ensure_font()?;
+    let extra = legend::legend_rows(spec, data)?.saturating_sub(1);
+    Ok(HEIGHT + (extra as f64 * legend::LEGEND_ROW).round() as u32)
+}
+
+fn svg_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<String, String> {
     style::ensure_font()?;
     let mut svg = String::new();
     {
-        let size = (WIDTH * SVG_UNITS, HEIGHT * SVG_UNITS);
+        let size = (WIDTH * SVG_UNITS, height * SVG_UNITS);
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw::draw_chart(&root, spec, SVG_UNITS as f64, false)?;
+        draw::draw_chart(&root, spec, data, SVG_UNITS as f64, false)?;
         root.present().map_err(fail)?;
     }
     Ok(encode::make_responsive(
         svg,
         &style::clean(&spec.title, 200),
+        height,
     ))
 }
 
-/// Render as PNG file bytes, 1280x720 (everything drawn at 2x).
-pub fn render_png(spec: &ChartSpec) -> Result<Vec<u8>, String> {
+fn png_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<Vec<u8>, String> {
     style::ensure_font()?;
     // Plotters' bitmap lines and circles are not anti-aliased: draw at twice the
     // output size and average each 2x2 block, which smooths every edge alike.
-    let (w, h) = (WIDTH * PNG_SCALE, HEIGHT * PNG_SCALE);
+    let (w, h) = (WIDTH * PNG_SCALE, height * PNG_SCALE);
     let mut big = vec![0u8; (w * h * 12) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut big, (w * 2, h * 2)).into_drawing_area();
-        draw::draw_chart(&root, spec, PNG_SCALE as f64 * 2.0, true)?;
+        draw::draw_chart(&root, spec, data, PNG_SCALE as f64 * 2.0, true)?;
         root.present().map_err(fail)?;
     }
     encode::encode_png(&encode::halve(&big, w as usize, h as usize), w, h)
@@ -177,6 +254,38 @@ mod tests {
             .map(|_| render_png(&s).unwrap())
             .collect();
         assert!(pngs.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    /// A million points draw like two thousand: every path stays within the
+    /// reduction's bound, and the chart says how many points it drew.
+    #[test]
+    fn a_long_series_draws_a_bounded_path_and_says_so() {
+        let points: Vec<(f64, f64)> = (0..1_000_000)
+            .map(|i| (i as f64, 1.0 + ((i * 7919) % 1000) as f64 / 1000.0))
+            .collect();
+        let mut s = spec(vec![line("train", points, false)]);
+        s.smoothing = 0.6;
+        let svg = render_svg(&s).unwrap();
+        let vertices: Vec<usize> = svg
+            .split("<polyline")
+            .skip(1)
+            .map(|p| {
+                p.split("points=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+            })
+            .map(|pts| pts.split_whitespace().count())
+            .collect();
+        assert_eq!(vertices.len(), 2, "the faint raw line and the smoothed one");
+        assert!(
+            vertices.iter().all(|v| *v <= MAX_POINTS + 2),
+            "{vertices:?}"
+        );
+        assert!(svg.contains("smoothing 0.6 · "), "the footnote");
+        assert!(svg.contains(" of 1,000,000 points"), "the footnote");
     }
 
     /// `cargo test --lib render::chart -- --ignored` writes /tmp/chart_demo.{png,svg} to look at.

@@ -14,8 +14,10 @@ use std::sync::OnceLock;
 const FONT_FAMILY: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
 static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
-/// Okabe–Ito, reordered so vermillion (close to the non-finite red) comes late and yellow is out.
-pub(super) const PALETTE: [RGBColor; 7] = [
+/// Okabe–Ito, reordered so vermillion (close to the non-finite red) comes late
+/// and yellow is out; then five of Paul Tol's colour-blind-safe "muted" set, so
+/// a comparison of a dozen runs needs no colour twice.
+pub(super) const PALETTE: [RGBColor; 12] = [
     RGBColor(0x00, 0x72, 0xB2),
     RGBColor(0xE6, 0x9F, 0x00),
     RGBColor(0x00, 0x9E, 0x73),
@@ -23,7 +25,17 @@ pub(super) const PALETTE: [RGBColor; 7] = [
     RGBColor(0x56, 0xB4, 0xE9),
     RGBColor(0xD5, 0x5E, 0x00),
     RGBColor(0x00, 0x00, 0x00),
+    RGBColor(0x33, 0x22, 0x88),
+    RGBColor(0x99, 0x99, 0x33),
+    RGBColor(0x88, 0x22, 0x55),
+    RGBColor(0x44, 0xAA, 0x99),
+    RGBColor(0xAA, 0x44, 0x99),
 ];
+/// Lines that are context, not subject (the other runs of a big comparison).
+pub(super) const FADED: RGBColor = RGBColor(0x9A, 0xA0, 0xA6);
+/// Opacity of a raw line under its smoothed one, and of faded lines: there, but behind.
+pub(super) const RAW_ALPHA: f64 = 0.28;
+pub(super) const FADED_ALPHA: f64 = 0.45;
 pub(super) const NONFINITE_RED: RGBColor = RGBColor(0xD0, 0x10, 0x10);
 /// The best-value ring: near-black, so it reads as an annotation rather than a
 /// series, on every palette colour.
@@ -36,6 +48,13 @@ pub(super) const AXIS: RGBColor = RGBColor(0xB8, 0xB8, 0xB8);
 /// The colour of the `index`th line, the same in the plot and the legend.
 pub(super) fn line_color(index: usize) -> RGBColor {
     PALETTE[index % PALETTE.len()]
+}
+
+/// `color` at `alpha` over white, as an opaque colour: faint lines that overlap
+/// each other (or themselves, on a bitmap) stay evenly faint.
+pub(super) fn faint(color: RGBColor, alpha: f64) -> RGBColor {
+    let mix = |c: u8| (c as f64 * alpha + 255.0 * (1.0 - alpha)).round() as u8;
+    RGBColor(mix(color.0), mix(color.1), mix(color.2))
 }
 
 /// Register the embedded font once per process; later and concurrent callers wait for the first.

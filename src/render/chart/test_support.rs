@@ -7,6 +7,7 @@ pub(super) fn line(label: &str, points: Vec<(f64, f64)>, markers: bool) -> Chart
         label: label.into(),
         points,
         markers,
+        faded: false,
     }
 }
 
@@ -16,7 +17,7 @@ pub(super) fn spec(lines: Vec<ChartLine>) -> ChartSpec {
         x_label: "step".into(),
         y_label: "loss".into(),
         lines,
-        best: None,
+        ..ChartSpec::default()
     }
 }
 
@@ -58,5 +59,8 @@ pub(super) fn demo_spec() -> ChartSpec {
         y_label: "loss".into(),
         lines: vec![line("train", train, false), line("validation", val, true)],
         best,
+        best_label: String::new(),
+        smoothing: 0.6,
+        compares_runs: false,
     }
 }
