@@ -81,6 +81,9 @@ pub struct BuildArgs {
     /// Title shown on every page and in experiments.md.
     #[arg(long, value_name = "TEXT", default_value = "Experiments")]
     pub title: String,
+    /// Chart smoothing (TensorBoard's EMA weight), 0 (off) to 0.999; default 0.6 or runboard.toml's [charts] smoothing.
+    #[arg(long, value_name = "W")]
+    pub smoothing: Option<f64>,
     /// Folder of Tera templates (base.html, index.html, run.html) that replace the built-in ones of the same name.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

@@ -12,6 +12,7 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod settings;
 
 use analyze::Analyzed;
 use anyhow::{bail, Context, Result};
@@ -35,10 +36,9 @@ pub struct Options {
     pub templates: Option<PathBuf>,
     /// `name=value` threshold overrides, applied over ROOT's `runboard.toml`.
     pub set: Vec<String>,
+    /// Chart smoothing weight, over ROOT's `runboard.toml` (`None`: the file's, else the default).
+    pub smoothing: Option<f64>,
 }
-
-/// The file at ROOT that tunes diagnostics.
-pub const CONFIG_FILE: &str = "runboard.toml";
 
 /// What a build did, for the summary line and the exit code.
 #[derive(Debug)]
@@ -96,7 +96,7 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
     };
     // Templates and thresholds are checked before any reading so a bad one fails fast.
     let theme = render::html::Theme::load(opts.templates.as_deref())?;
-    let thresholds = load_thresholds(opts)?;
+    let settings = load_settings(opts)?;
     let mut tree = discover::walk(&opts.root, out.as_deref())?;
     let mut skipped = std::mem::take(&mut tree.skipped);
     let candidates = load::find_candidates(&tree);
@@ -107,11 +107,18 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
     let runs = assign_ids(runs);
     let analyzed: Vec<Analyzed> = runs
         .into_par_iter()
-        .map(|run| analyze::analyze(run, &thresholds))
+        .map(|run| analyze::analyze(run, &settings.diagnostics))
         .collect();
     if let Some(out) = &out {
         let staging = output::Staging::new(out)?;
-        let notes = render::write_site(&theme, &opts.title, &analyzed, &tree.root, &staging)?;
+        let notes = render::write_site_with(
+            &theme,
+            &opts.title,
+            &analyzed,
+            &tree.root,
+            &staging,
+            &settings.chart_options(),
+        )?;
         staging.commit()?;
         skipped.extend(notes);
     }
@@ -121,19 +128,26 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
     })
 }
 
-/// Thresholds from ROOT's `runboard.toml` (when there is one), then `--set`.
-fn load_thresholds(opts: &Options) -> Result<analyze::Thresholds> {
-    let path = opts.root.join(CONFIG_FILE);
-    let mut thresholds = match std::fs::read_to_string(&path) {
-        Ok(text) => analyze::Thresholds::from_toml(&text)
+/// Settings from ROOT's `runboard.toml` (when there is one), then the flags.
+fn load_settings(opts: &Options) -> Result<settings::Settings> {
+    let path = opts.root.join(settings::CONFIG_FILE);
+    let mut loaded = match std::fs::read_to_string(&path) {
+        Ok(text) => settings::Settings::from_toml(&text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => analyze::Thresholds::default(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => settings::Settings::default(),
         Err(e) => bail!("cannot read {}: {e}", path.display()),
     };
     for assignment in &opts.set {
-        thresholds.set(assignment).map_err(|e| anyhow::anyhow!(e))?;
+        loaded
+            .diagnostics
+            .set(assignment)
+            .map_err(|e| anyhow::anyhow!(e))?;
     }
-    Ok(thresholds)
+    if let Some(weight) = opts.smoothing {
+        loaded.charts.smoothing =
+            settings::check_smoothing(weight).map_err(|e| anyhow::anyhow!("--smoothing: {e}"))?;
+    }
+    Ok(loaded)
 }
 
 /// The output folder may sit inside ROOT (it is skipped), but must never be

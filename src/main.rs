@@ -36,6 +36,7 @@ fn main() -> ExitCode {
                 title: args.title.clone(),
                 templates: args.templates.clone(),
                 set: args.common.set.clone(),
+                smoothing: args.smoothing,
             },
         ),
         Command::Formats => {
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
                 title: String::new(),
                 templates: None,
                 set: common.set.clone(),
+                smoothing: None,
             },
         ),
     };
@@ -79,6 +81,7 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         title: args.title.clone(),
         templates: None,
         set: args.common.set.clone(),
+        smoothing: None,
     };
     let fail = |message: String| {
         eprintln!("runboard: error: {message}");
