@@ -21,6 +21,22 @@ pub enum Command {
     Formats,
     /// Print a markdown summary of the runs under ROOT for a pull-request comment.
     Summary(SummaryArgs),
+    /// Print a markdown diff of two runs: differing params, metric changes, diagnostics.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The first run (name, id or path).
+    pub run_a: String,
+    /// The second run.
+    pub run_b: String,
+    /// The experiments folder to read.
+    #[arg(long, value_name = "ROOT", default_value = ".")]
+    pub root: PathBuf,
+    /// Override one diagnostic threshold (as for build).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@
 //! 2 with `--strict` when any run has an error-level problem.
 
 use clap::Parser as _;
-use runboard::cli::{Cli, Command, CommonArgs, SummaryArgs};
+use runboard::cli::{Cli, Command, CommonArgs, CompareArgs, SummaryArgs};
 use runboard::render::summary::{summary_md, SummaryOptions};
 use runboard::{build, BuildReport, Options};
 use std::process::ExitCode;
@@ -44,6 +44,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::Summary(args) => return summary(args),
+        Command::Compare(args) => return compare(args),
         Command::Check(common) => (
             common,
             Options {
@@ -117,6 +118,34 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         }
     }
     exit_code(&report, &args.common)
+}
+
+/// `runboard compare A B`: read and analyze ROOT, print the diff of two runs.
+fn compare(args: &CompareArgs) -> ExitCode {
+    let opts = Options {
+        root: args.root.clone(),
+        out: None,
+        jobs: None,
+        title: String::new(),
+        templates: None,
+        set: args.set.clone(),
+        smoothing: None,
+    };
+    let result = build(&opts)
+        .map_err(|e| format!("{e:#}"))
+        .and_then(|report| {
+            runboard::render::diff::compare_md(&report.runs, &args.run_a, &args.run_b)
+        });
+    match result {
+        Ok(md) => {
+            print!("{md}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("runboard: error: {message}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn print_formats() {

@@ -123,3 +123,30 @@ fn five_hundred_runs_fit_in_a_comment() {
     };
     assert_eq!(first_row(&md), first_row(&small));
 }
+
+#[test]
+fn compare_prints_a_diff_of_two_runs() {
+    let root = examples();
+    let run = |a: &str, b: &str| {
+        Command::new(env!("CARGO_BIN_EXE_runboard"))
+            .args(["compare", a, b, "--root", root.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let out = run("lr-1e-4", "lr-3e-4");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("| `optimizer.lr` | 0.0001 | 0.0003 |"), "{md}");
+    assert!(
+        md.contains("| `val/loss` | 1.8285 | 1.0973 | ↓ 40.0% |"),
+        "{md}"
+    );
+    assert!(md.contains("warning: underfitting"));
+    let missing = run("lr-1e-4", "nope");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("run \"nope\" not found"));
+}

@@ -12,6 +12,7 @@ pub mod card;
 pub mod chart;
 pub mod compare;
 pub mod curves;
+pub mod diff;
 pub mod figures;
 pub mod html;
 pub mod markdown;
