@@ -150,3 +150,38 @@ fn compare_prints_a_diff_of_two_runs() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("run \"nope\" not found"));
 }
+
+#[test]
+fn the_site_exports_runs_csv_and_the_comparison_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let runs = common::build(&examples(), &site);
+    let csv = std::fs::read_to_string(site.join("data/runs.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        runs.len() + 1,
+        "a header and one row per run"
+    );
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("id,name,group,path,format,status"));
+    let text = std::fs::read_to_string(site.join("data/training_runs_comparison.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["runs"].as_array().unwrap().len(), runs.len());
+    let long = doc["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["run_name"] == "tinyllama-long")
+        .unwrap();
+    let m = &long["training_metrics"];
+    let n = m["iterations"].as_array().unwrap().len();
+    assert!(
+        n > 0
+            && m["train_loss"].as_array().unwrap().len() == n
+            && m["val_loss"].as_array().unwrap().len() == n
+    );
+    assert!(long["final_metrics"]["train_val_gap"].as_f64().unwrap() > 1.0);
+}

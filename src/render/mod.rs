@@ -13,6 +13,7 @@ pub mod chart;
 pub mod compare;
 pub mod curves;
 pub mod diff;
+pub mod exports;
 pub mod figures;
 pub mod html;
 pub mod markdown;
@@ -89,6 +90,11 @@ pub fn write_site_with(
         markdown::experiments_md(title, runs).as_bytes(),
     )?;
     staging.write("data/runs.json", runs_json(runs)?.as_bytes())?;
+    staging.write("data/runs.csv", exports::runs_csv(runs)?.as_bytes())?;
+    staging.write(
+        "data/training_runs_comparison.json",
+        exports::comparison_json(runs)?.as_bytes(),
+    )?;
     Ok(notes.into_iter().flatten().collect())
 }
 
