@@ -1,11 +1,13 @@
 //! `experiments.md`: the notes people keep by hand, written for them.
 //!
-//! One section per run, in the shape of a hand-kept experiment log:
+//! A table of every run and the best run of each group first, then one
+//! section per run, in the shape of a hand-kept experiment log:
 //! `## name (date)` and a few bullet lines, then its diagnostics, most severe
 //! first. Every string from a run is
 //! escaped so that a hostile name renders as text on GitHub and elsewhere.
 
 use crate::analyze::Analyzed;
+use crate::model::Severity;
 use crate::render::view::{fmt_duration, fmt_num, fmt_opt};
 use std::fmt::Write;
 
@@ -23,10 +25,96 @@ pub fn experiments_md(title: &str, runs: &[Analyzed]) -> String {
         runs.len(),
         if runs.len() == 1 { "" } else { "s" }
     );
+    overview(&mut md, runs);
+    best_per_group(&mut md, runs);
     for a in runs {
         run_section(&mut md, a);
     }
     md
+}
+
+/// One table of every run: the header a reader scans before the sections.
+fn overview(md: &mut String, runs: &[Analyzed]) {
+    md.push_str("| Run | Group | Status | Diagnosis | Final train loss | Best val loss |\n");
+    md.push_str("|---|---|---|---|---|---|\n");
+    for a in runs {
+        let h = &a.headline;
+        let findings: Vec<&str> = a
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity >= Severity::Warning)
+            .map(|d| d.code.as_str())
+            .collect();
+        let diagnosis = if findings.is_empty() {
+            let healthy = a.diagnostics.iter().any(|d| d.code == "healthy");
+            if healthy {
+                "healthy".to_string()
+            } else {
+                String::new()
+            }
+        } else {
+            findings.join(", ")
+        };
+        let best_val = match (h.best_val_loss, h.best_val_step) {
+            (Some(v), Some(step)) => format!("{} @ {step}", fmt_num(v)),
+            _ => fmt_opt(h.best_val_loss),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {diagnosis} | {} | {best_val} |",
+            escape_md(&a.run.name),
+            escape_md(&a.run.group),
+            a.run.status.as_str(),
+            fmt_opt(h.final_train_loss),
+        );
+    }
+    md.push('\n');
+}
+
+/// The best run of each group of two or more (lowest best val loss, else
+/// final train loss; runs with an error diagnosis are not candidates).
+fn best_per_group(md: &mut String, runs: &[Analyzed]) {
+    let mut groups: std::collections::BTreeMap<&str, Vec<&Analyzed>> = Default::default();
+    for a in runs {
+        groups.entry(a.run.group.as_str()).or_default().push(a);
+    }
+    let mut lines = Vec::new();
+    for (group, members) in groups.iter().filter(|(_, m)| m.len() >= 2) {
+        let key = |a: &Analyzed| {
+            a.headline
+                .best_val_loss
+                .or(a.headline.final_train_loss)
+                .filter(|v| v.is_finite())
+        };
+        let sound = members
+            .iter()
+            .filter(|a| !a.diagnostics.iter().any(|d| d.severity == Severity::Error))
+            .filter_map(|a| key(a).map(|v| (v, *a)));
+        if let Some((value, best)) = sound.min_by(|x, y| x.0.total_cmp(&y.0)) {
+            let what = if best.headline.best_val_loss.is_some() {
+                "best val loss"
+            } else {
+                "final train loss"
+            };
+            let group = if group.is_empty() {
+                "(top level)".to_string()
+            } else {
+                escape_md(group)
+            };
+            lines.push(format!(
+                "- **{group}**: {} ({what} {})",
+                escape_md(&best.run.name),
+                fmt_num(value)
+            ));
+        }
+    }
+    if !lines.is_empty() {
+        md.push_str("**Best run per group:**\n\n");
+        for line in lines {
+            let _ = writeln!(md, "{line}");
+        }
+        md.push('\n');
+    }
 }
 
 fn run_section(md: &mut String, a: &Analyzed) {
@@ -163,6 +251,32 @@ mod tests {
             escape_md("see https://x.io www.y.io a@b.c"),
             "see https&#58;//x.io www&#46;y.io a&#64;b.c"
         );
+    }
+
+    #[test]
+    fn header_table_and_best_per_group() {
+        use crate::analyze::{analyze, Thresholds};
+        use crate::model::{Point, Run};
+        let runs: Vec<Analyzed> = [("a", 1.5), ("b|x", 1.2), ("c", 0.9)]
+            .iter()
+            .map(|(name, val)| {
+                let mut r = Run::new(&format!("sweep/{name}"), "sweep", "test");
+                r.push_point("train/loss", "f", Point::at(10, 2.0));
+                r.push_point("val/loss", "f", Point::at(10, *val));
+                r.finish_metrics();
+                analyze(r, &Thresholds::default())
+            })
+            .collect();
+        let md = experiments_md("T", &runs);
+        assert!(
+            md.contains("| Run | Group | Status | Diagnosis | Final train loss | Best val loss |")
+        );
+        assert!(
+            md.contains("| b\\|x | sweep |"),
+            "pipes in names are escaped: {md}"
+        );
+        assert!(md.contains("- **sweep**: c (best val loss 0.9000)"), "{md}");
+        assert!(md.find("**Best run per group:**").unwrap() < md.find("## a").unwrap());
     }
 
     #[test]
