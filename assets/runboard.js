@@ -1,4 +1,5 @@
-// runboard: click a column header to sort a table; the page works without this script.
+// runboard: click a column header to sort a table, type to filter the runs;
+// the page works without this script (the filter box stays hidden).
 (function () {
   "use strict";
   function cellKey(cell, kind) {
@@ -33,6 +34,25 @@
         });
         rows.forEach(function (r) { body.appendChild(r); });
       });
+    });
+  });
+  document.querySelectorAll(".table-tools").forEach(function (tools) {
+    var table = tools.nextElementSibling && tools.nextElementSibling.querySelector("table");
+    var input = tools.querySelector(".run-filter");
+    var count = tools.querySelector(".filter-count");
+    if (!table || !input) return;
+    tools.hidden = false;
+    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    input.addEventListener("input", function () {
+      var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0;
+      rows.forEach(function (row) {
+        var text = row.textContent.toLowerCase();
+        var keep = terms.every(function (t) { return text.indexOf(t) !== -1; });
+        row.hidden = !keep;
+        if (keep) shown += 1;
+      });
+      count.textContent = terms.length ? shown + " of " + rows.length + " runs" : "";
     });
   });
 })();

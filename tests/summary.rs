@@ -185,3 +185,33 @@ fn the_site_exports_runs_csv_and_the_comparison_file() {
     );
     assert!(long["final_metrics"]["train_val_gap"].as_f64().unwrap() > 1.0);
 }
+
+#[test]
+fn the_index_filters_highlights_bests_and_draws_sparklines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    common::build(&examples(), &site);
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(
+        index.contains("<div class=\"table-tools\" hidden>"),
+        "no filter box without the script"
+    );
+    assert!(index.contains("class=\"run-filter\""));
+    assert_eq!(
+        index.matches("<polyline points=").count(),
+        10,
+        "one sparkline per run with a loss"
+    );
+    // tinyllama-long has the lowest best val loss (0.9548) of the examples.
+    let row_start = index.find(">tinyllama-long</a>").unwrap();
+    let row = &index[row_start..row_start + index[row_start..].find("</tr>").unwrap()];
+    assert!(
+        row.contains("class=\"num best\" data-value=\"0.9548"),
+        "{row}"
+    );
+    assert_eq!(
+        index.matches("num best").count(),
+        4,
+        "one best per loss column"
+    );
+}

@@ -49,6 +49,66 @@ pub struct RunRow<'a> {
     pub diagnosis: Vec<DiagnosticRow<'a>>,
     /// The worst diagnostic severity (0 healthy or none, 1 info, 2 warning, 3 error), for sorting.
     pub diagnosis_rank: u8,
+    /// Polyline points (`x,y x,y ...` in a 80x20 box) of the main train loss, empty without one.
+    pub spark: String,
+    /// Which of final train, best train, final val, best val is the lowest of its column.
+    pub best: [bool; 4],
+}
+
+/// Width and height of an index sparkline's box, and its most points.
+const SPARK_BOX: (f64, f64) = (80.0, 20.0);
+const SPARK_POINTS: usize = 40;
+
+/// The main train loss (else val loss) as polyline points: mean of each of
+/// up to [`SPARK_POINTS`] buckets of its finite values, scaled to the box.
+fn spark_points(a: &Analyzed) -> String {
+    use crate::model::{Family, Split};
+    let series = a
+        .run
+        .series(Family::Loss, Split::Train)
+        .or_else(|| a.run.series(Family::Loss, Split::Val));
+    let values: Vec<f64> = series
+        .map(|s| {
+            s.points
+                .iter()
+                .map(|p| p.value)
+                .filter(|v| v.is_finite())
+                .collect()
+        })
+        .unwrap_or_default();
+    if values.len() < 2 {
+        return String::new();
+    }
+    let n = SPARK_POINTS.min(values.len());
+    let means: Vec<f64> = (0..n)
+        .map(|i| {
+            let (lo, hi) = (
+                i * values.len() / n,
+                ((i + 1) * values.len() / n).max(i * values.len() / n + 1),
+            );
+            values[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
+        })
+        .collect();
+    let (min, max) = means
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    let (w, h) = SPARK_BOX;
+    means
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let x = i as f64 / (n - 1) as f64 * w;
+            let y = if max > min {
+                1.0 + (max - v) / (max - min) * (h - 2.0)
+            } else {
+                h / 2.0
+            };
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// One diagnostic, as pages show it.
@@ -178,9 +238,13 @@ pub fn index_view<'a>(
                     .map(|d| d.severity as u8 + 1)
                     .max()
                     .unwrap_or(0),
+                spark: spark_points(a),
+                best: [false; 4],
             }
         })
         .collect();
+    let mut rows: Vec<RunRow> = rows;
+    mark_column_bests(&mut rows);
     IndexView {
         root: "",
         title,
@@ -207,6 +271,28 @@ pub fn index_view<'a>(
             })
             .count(),
         comparisons,
+    }
+}
+
+/// Flag the lowest finite value of each loss column (ties: every such row).
+fn mark_column_bests(rows: &mut [RunRow]) {
+    let value = |r: &RunRow, column: usize| match column {
+        0 => r.sort.final_train,
+        1 => r.sort.best_train,
+        2 => r.sort.final_val,
+        _ => r.sort.best_val,
+    };
+    for column in 0..4 {
+        let best = rows
+            .iter()
+            .filter_map(|r| value(r, column))
+            .fold(f64::INFINITY, f64::min);
+        if rows.iter().filter(|r| value(r, column).is_some()).count() < 2 {
+            continue;
+        }
+        for row in rows.iter_mut() {
+            row.best[column] = value(row, column) == Some(best);
+        }
     }
 }
 
@@ -616,6 +702,26 @@ pub fn worst(problems: &[crate::model::Problem]) -> Option<Severity> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sparkline_points_fill_the_box_downward_for_a_falling_loss() {
+        use crate::analyze::{analyze, Thresholds};
+        use crate::model::{Point, Run};
+        let mut run = Run::new("r", "", "test");
+        for step in 0..100u64 {
+            run.push_point("train/loss", "f", Point::at(step, 3.0 - step as f64 / 50.0));
+        }
+        run.finish_metrics();
+        let spark = spark_points(&analyze(run, &Thresholds::default()));
+        let points: Vec<&str> = spark.split(' ').collect();
+        assert_eq!(points.len(), 40);
+        assert_eq!(points[0], "0.0,1.0", "highest value at the top");
+        assert_eq!(points[39], "80.0,19.0", "lowest at the bottom, right edge");
+        assert_eq!(
+            spark_points(&analyze(Run::new("e", "", "t"), &Thresholds::default())),
+            ""
+        );
+    }
 
     fn flat(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
