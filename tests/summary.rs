@@ -214,4 +214,14 @@ fn the_index_filters_highlights_bests_and_draws_sparklines() {
         4,
         "one best per loss column"
     );
+    // Eight differing params show; the rest are columns behind a checkbox that needs no script.
+    let total = index
+        .matches("<th data-sort=\"auto\" class=\"param")
+        .count();
+    let extra = index
+        .matches("<th data-sort=\"auto\" class=\"param extra\"")
+        .count();
+    assert_eq!(total - extra, 8);
+    assert!(extra > 0 && index.contains(&format!("Show all {total} differing params")));
+    assert!(index.find("id=\"all-params\"").unwrap() < index.find("class=\"table-wrap\"").unwrap());
 }

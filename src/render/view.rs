@@ -19,6 +19,8 @@ const MAX_VALIDATIONS_SHOWN: usize = 50;
 
 /// At most this many differing params become index columns.
 const MAX_PARAM_COLUMNS: usize = 8;
+/// Differing-param columns in the index at most, shown or behind "show all".
+const MAX_ALL_PARAM_COLUMNS: usize = 40;
 
 /// One row of the index table.
 #[derive(Serialize)]
@@ -174,8 +176,10 @@ pub struct IndexView<'a> {
     pub title: &'a str,
     pub version: &'static str,
     pub param_columns: Vec<String>,
-    /// Differing params not shown as columns.
+    /// Differing params not in the table at all (past [`MAX_ALL_PARAM_COLUMNS`]).
     pub hidden_params: usize,
+    /// How many of `param_columns` show before "show all" is ticked.
+    pub shown_params: usize,
     pub runs: Vec<RunRow<'a>>,
     pub total: usize,
     pub completed: usize,
@@ -193,7 +197,12 @@ pub fn index_view<'a>(
     comparisons: Vec<ComparisonGroupView<'a>>,
 ) -> IndexView<'a> {
     let flats: Vec<BTreeMap<String, String>> = runs.iter().map(|a| a.run.flat_params()).collect();
-    let (param_columns, hidden_params) = differing_params(&flats);
+    // Every differing param is a column (up to a bound, for the page's size);
+    // past the first few they are hidden until "show all" is ticked.
+    let mut param_columns = differing_param_keys(&flats);
+    let hidden_params = param_columns.len().saturating_sub(MAX_ALL_PARAM_COLUMNS);
+    param_columns.truncate(MAX_ALL_PARAM_COLUMNS);
+    let shown_params = param_columns.len().min(MAX_PARAM_COLUMNS);
     let rows = runs
         .iter()
         .zip(&flats)
@@ -251,6 +260,7 @@ pub fn index_view<'a>(
         version: env!("CARGO_PKG_VERSION"),
         param_columns,
         hidden_params,
+        shown_params,
         runs: rows,
         total: runs.len(),
         completed: runs
@@ -303,6 +313,14 @@ fn mark_column_bests(rows: &mut [RunRow]) {
 /// (a run name, a checkpoint path) says nothing a name doesn't, so it is left
 /// out when there are more than two runs.
 pub fn differing_params(flats: &[BTreeMap<String, String>]) -> (Vec<String>, usize) {
+    let mut all = differing_param_keys(flats);
+    let hidden = all.len().saturating_sub(MAX_PARAM_COLUMNS);
+    all.truncate(MAX_PARAM_COLUMNS);
+    (all, hidden)
+}
+
+/// Every differing param key (see [`differing_params`]), in column order.
+pub fn differing_param_keys(flats: &[BTreeMap<String, String>]) -> Vec<String> {
     let keys: BTreeSet<&String> = flats.iter().flat_map(|f| f.keys()).collect();
     let mut differing: Vec<(usize, &String)> = Vec::new();
     for key in keys {
@@ -319,15 +337,7 @@ pub fn differing_params(flats: &[BTreeMap<String, String>]) -> (Vec<String>, usi
         }
     }
     differing.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    let hidden = differing.len().saturating_sub(MAX_PARAM_COLUMNS);
-    (
-        differing
-            .into_iter()
-            .take(MAX_PARAM_COLUMNS)
-            .map(|(_, k)| k.clone())
-            .collect(),
-        hidden,
-    )
+    differing.into_iter().map(|(_, k)| k.clone()).collect()
 }
 
 /// A run page.
