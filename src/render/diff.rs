@@ -6,8 +6,8 @@
 
 use crate::analyze::Analyzed;
 use crate::render::markdown::escape_md;
-use crate::render::summary::find_baseline;
-use crate::render::view::{fmt_num, fmt_opt};
+use crate::render::summary::{delta, find_baseline};
+use crate::render::view::fmt_opt;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -103,21 +103,10 @@ pub fn diff(a: &Analyzed, b: &Analyzed) -> String {
     md
 }
 
-/// `↓ 5.2%` from `a` to `b`, or the plain difference when `a` is 0.
+/// `↓ 5.2%` from `a` to `b` (as the summary's deltas), empty unless both are finite.
 fn change(a: Option<f64>, b: Option<f64>) -> String {
     match (a.filter(|v| v.is_finite()), b.filter(|v| v.is_finite())) {
-        (Some(a), Some(b)) if a != 0.0 => {
-            let percent = (b - a) / a.abs() * 100.0;
-            let arrow = if percent < 0.0 {
-                "↓"
-            } else if percent > 0.0 {
-                "↑"
-            } else {
-                "="
-            };
-            format!("{arrow} {:.1}%", percent.abs())
-        }
-        (Some(a), Some(b)) => fmt_num(b - a),
+        (Some(a), Some(b)) => delta(b, a),
         _ => String::new(),
     }
 }

@@ -16,7 +16,7 @@
 use crate::analyze::Analyzed;
 use crate::model::{Family, Severity, Split};
 use crate::render::markdown::escape_md;
-use crate::render::view::{differing_params, fmt_num};
+use crate::render::view::{bucket_means, differing_params, fmt_num, main_loss_values};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -368,9 +368,9 @@ fn table_row(
 }
 
 /// `↓ 5.2%` (better, lower) or `↑ 3.0%` against the baseline value.
-fn delta(value: f64, base: f64) -> String {
+pub(crate) fn delta(value: f64, base: f64) -> String {
     if base == 0.0 {
-        return format!("{:+}", fmt_num(value - base));
+        return fmt_num(value - base);
     }
     let percent = (value - base) / base.abs() * 100.0;
     let arrow = if percent < 0.0 {
@@ -385,34 +385,11 @@ fn delta(value: f64, base: f64) -> String {
 
 /// The main loss (train, else val) as eight-level unicode bars.
 pub fn sparkline(a: &Analyzed) -> String {
-    let series = a
-        .run
-        .series(Family::Loss, Split::Train)
-        .or_else(|| a.run.series(Family::Loss, Split::Val));
-    let Some(series) = series else {
-        return String::new();
-    };
-    let values: Vec<f64> = series
-        .points
-        .iter()
-        .map(|p| p.value)
-        .filter(|v| v.is_finite())
-        .collect();
+    let values = main_loss_values(a);
     if values.len() < 2 {
         return String::new();
     }
-    let buckets: Vec<f64> = (0..SPARK_WIDTH.min(values.len()))
-        .map(|i| {
-            let lo = i * values.len() / SPARK_WIDTH.min(values.len());
-            let hi = ((i + 1) * values.len() / SPARK_WIDTH.min(values.len())).max(lo + 1);
-            values[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
-        })
-        .collect();
-    let (min, max) = buckets
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(*v), hi.max(*v))
-        });
+    let (buckets, min, max) = bucket_means(&values, SPARK_WIDTH);
     buckets
         .iter()
         .map(|v| {

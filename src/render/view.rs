@@ -61,15 +61,14 @@ pub struct RunRow<'a> {
 const SPARK_BOX: (f64, f64) = (80.0, 20.0);
 const SPARK_POINTS: usize = 40;
 
-/// The main train loss (else val loss) as polyline points: mean of each of
-/// up to [`SPARK_POINTS`] buckets of its finite values, scaled to the box.
-fn spark_points(a: &Analyzed) -> String {
+/// The finite values of a run's main loss: train, else val (what sparklines draw).
+pub fn main_loss_values(a: &Analyzed) -> Vec<f64> {
     use crate::model::{Family, Split};
     let series = a
         .run
         .series(Family::Loss, Split::Train)
         .or_else(|| a.run.series(Family::Loss, Split::Val));
-    let values: Vec<f64> = series
+    series
         .map(|s| {
             s.points
                 .iter()
@@ -77,17 +76,17 @@ fn spark_points(a: &Analyzed) -> String {
                 .filter(|v| v.is_finite())
                 .collect()
         })
-        .unwrap_or_default();
-    if values.len() < 2 {
-        return String::new();
-    }
-    let n = SPARK_POINTS.min(values.len());
+        .unwrap_or_default()
+}
+
+/// The mean of each of up to `buckets` equal slices of `values`, with their
+/// smallest and largest mean (for scaling a sparkline).
+pub fn bucket_means(values: &[f64], buckets: usize) -> (Vec<f64>, f64, f64) {
+    let n = buckets.min(values.len());
     let means: Vec<f64> = (0..n)
         .map(|i| {
-            let (lo, hi) = (
-                i * values.len() / n,
-                ((i + 1) * values.len() / n).max(i * values.len() / n + 1),
-            );
+            let lo = i * values.len() / n;
+            let hi = ((i + 1) * values.len() / n).max(lo + 1);
             values[lo..hi].iter().sum::<f64>() / (hi - lo) as f64
         })
         .collect();
@@ -96,7 +95,19 @@ fn spark_points(a: &Analyzed) -> String {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(*v), hi.max(*v))
         });
+    (means, min, max)
+}
+
+/// The main loss as polyline points in the [`SPARK_BOX`], bucket means of up
+/// to [`SPARK_POINTS`]; empty with fewer than two values.
+fn spark_points(a: &Analyzed) -> String {
+    let values = main_loss_values(a);
+    if values.len() < 2 {
+        return String::new();
+    }
+    let (means, min, max) = bucket_means(&values, SPARK_POINTS);
     let (w, h) = SPARK_BOX;
+    let n = means.len();
     means
         .iter()
         .enumerate()

@@ -23,8 +23,8 @@
 //! `timestamp` is when the comparison was made, not when the run ran: it is
 //! not read. Status is left to the planned steps (`hyperparameters.iters`).
 
-use super::{file_run, whole_number, COMPARISON_FORMAT};
-use crate::load::lenient_json::{kind_of, number, plain, Document};
+use super::{file_run, COMPARISON_FORMAT};
+use crate::load::lenient_json::{kind_of, number, plain, whole_number, Document};
 use crate::load::SourceText;
 use crate::model::{classify, Point, Problem, Run, Split};
 use serde_json::{Map, Value};

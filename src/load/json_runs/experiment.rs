@@ -18,8 +18,8 @@
 //! failed when the history stops short of the planned steps (`max_iters`),
 //! completed when it reached them, unknown otherwise.
 
-use super::whole_number;
-use crate::load::lenient_json::{kind_of, number, plain, Document};
+use crate::load::lenient_json::{kind_of, number, plain, whole_number, Document};
+use crate::load::mlflow::clock::date_prefix;
 use crate::load::PLANNED_STEPS_KEYS;
 use crate::model::{classify, Event, EventKind, Point, Problem, Run, Split, Status};
 use serde_json::{Map, Value};
@@ -126,20 +126,6 @@ fn split_timestamp(stem: &str) -> Option<(&str, String)> {
             format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]),
         )
     })
-}
-
-/// `2026-02-01T15:00:00` -> `2026-02-01`.
-fn date_prefix(text: &str) -> Option<String> {
-    let d = text.get(..10)?;
-    let b = d.as_bytes();
-    let ok = b.iter().enumerate().all(|(i, c)| {
-        if i == 4 || i == 7 {
-            *c == b'-'
-        } else {
-            c.is_ascii_digit()
-        }
-    });
-    ok.then(|| d.to_string())
 }
 
 /// `config` as params, plus `notes` and the `results` summary.

@@ -26,7 +26,7 @@ mod experiment;
 mod tests;
 
 use crate::discover::FileEntry;
-use crate::load::lenient_json::{number, parse_object};
+use crate::load::lenient_json::parse_object;
 use crate::load::{FolderView, SourceText};
 use crate::model::{Problem, Run};
 use rayon::prelude::*;
@@ -153,10 +153,4 @@ fn has_key(text: &str, key: &str) -> bool {
         let after = text[at + quoted.len()..].trim_start();
         !text[..at].ends_with('\\') && (after.is_empty() || after.starts_with(':'))
     })
-}
-
-/// A non-negative whole number (`10` or `10.0`), e.g. a step.
-fn whole_number(value: &serde_json::Value) -> Option<u64> {
-    let v = number(value)?;
-    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e18).then_some(v as u64)
 }

@@ -68,6 +68,12 @@ pub fn number(value: &Value) -> Option<f64> {
     }
 }
 
+/// A step or count: a whole, non-negative number (`10`, `10.0`, `"10"` is not one).
+pub fn whole_number(value: &Value) -> Option<u64> {
+    let v = number(value)?;
+    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e18).then_some(v as u64)
+}
+
 /// The value with sentinels turned into the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
 pub fn plain(value: Value) -> Value {
     match value {

@@ -24,6 +24,20 @@ pub(crate) fn iso_from_unix_ms(ms: i64) -> Option<String> {
     ))
 }
 
+/// `2026-02-01T15:00:00` -> `2026-02-01`, when the text starts with a date.
+pub(crate) fn date_prefix(text: &str) -> Option<String> {
+    let d = text.get(..10)?;
+    let b = d.as_bytes();
+    let ok = b.iter().enumerate().all(|(i, c)| {
+        if i == 4 || i == 7 {
+            *c == b'-'
+        } else {
+            c.is_ascii_digit()
+        }
+    });
+    ok.then(|| d.to_string())
+}
+
 /// Seconds since the Unix epoch of `YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|+HH:MM|+HHMM]`;
 /// a time without an offset is taken as UTC (Sacred writes `utcnow()`).
 pub(crate) fn unix_seconds_from_iso(text: &str) -> Option<f64> {

@@ -15,9 +15,10 @@
 //! beside it (a run still writing) is not applied, and a warning says so.
 
 use super::{
-    add_entries, date_of, disambiguate_names, entry_run, file_run, time_of, Entry, DATABASE_FORMAT,
+    add_entries, disambiguate_names, entry_run, file_run, time_of, Entry, DATABASE_FORMAT,
 };
 use crate::load::lenient_json;
+use crate::load::mlflow::clock::date_prefix;
 use crate::load::SourceText;
 use crate::model::{Problem, Run};
 use rusqlite::types::ValueRef;
@@ -344,7 +345,7 @@ fn run_from_rows(rows: RunRows, group: &str, file: &str) -> Run {
         params.insert("trackio".into(), Value::Object(trackio));
     }
     run.params = Value::Object(params);
-    run.date = created.as_deref().and_then(date_of);
+    run.date = created.as_deref().and_then(date_prefix);
     let start = created.as_deref().map(|c| Value::String(c.to_string()));
     let start = time_of(start.as_ref());
     run.started = created;

@@ -14,11 +14,10 @@
 //! (`parquet_rows`); either way [`runs_from_rows`] reads them. Pure.
 
 use super::DATASET_FORMAT;
-use super::{
-    add_entries, date_of, disambiguate_names, embedded, entry_run, file_run, time_of, whole_step,
-    Entry,
-};
+use super::{add_entries, disambiguate_names, embedded, entry_run, file_run, time_of, Entry};
+use crate::load::lenient_json::whole_number;
 use crate::load::lenient_json::{self, kind_of, plain};
+use crate::load::mlflow::clock::date_prefix;
 use crate::model::{Event, EventKind, Problem, Run, Status};
 use serde_json::{Map, Value};
 
@@ -209,7 +208,7 @@ fn run_from_row(row: &Row, index: usize, group: &str, file: &str) -> Run {
     });
     run.params = Value::Object(params);
     run.started = text("created_at").map(str::to_string);
-    run.date = run.started.as_deref().and_then(date_of);
+    run.date = run.started.as_deref().and_then(date_prefix);
     read_status(&mut run, text("status"), text("last_updated"));
     let start = time_of(row.fields.get("created_at"));
     let mut entries = Vec::new();
@@ -281,7 +280,7 @@ fn metric_entries(value: Value, run: &mut Run, line: Option<usize>, file: &str) 
             odd += 1;
             continue;
         };
-        let step = fields.get("step").and_then(whole_step);
+        let step = fields.get("step").and_then(whole_number);
         let time = time_of(fields.get("timestamp"));
         let values = match fields.remove("metrics") {
             Some(Value::Object(values)) => values,
@@ -330,7 +329,7 @@ fn read_logs(run: &mut Run, value: Value, line: Option<usize>, file: &str) {
         };
         run.events.push(Event {
             kind,
-            step: entry.get("step").and_then(whole_step),
+            step: entry.get("step").and_then(whole_number),
             message,
             file: file.to_string(),
             line,

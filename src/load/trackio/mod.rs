@@ -228,23 +228,3 @@ fn embedded(value: &Value) -> Result<Value, String> {
         other => Ok(other.clone()),
     }
 }
-
-/// A whole, non-negative step.
-fn whole_step(value: &Value) -> Option<u64> {
-    let v = number(value)?;
-    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e18).then_some(v as u64)
-}
-
-/// `2026-02-01T15:00:00` -> `2026-02-01`, when the text starts with a date.
-fn date_of(text: &str) -> Option<String> {
-    let d = text.get(..10)?;
-    let b = d.as_bytes();
-    let ok = b.iter().enumerate().all(|(i, c)| {
-        if i == 4 || i == 7 {
-            *c == b'-'
-        } else {
-            c.is_ascii_digit()
-        }
-    });
-    ok.then(|| d.to_string())
-}
