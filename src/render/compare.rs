@@ -127,6 +127,8 @@ fn comparison_spec(
                     .collect(),
                 markers: split != Split::Train && series.points.len() <= MAX_MARKED_EVALS,
                 faded: !colored[i],
+                band: Vec::new(),
+                scatter: false,
             })
         })
         .collect();
@@ -140,6 +142,7 @@ fn comparison_spec(
         best_label: String::new(),
         smoothing,
         compares_runs: true,
+        x_log: false,
     }
 }
 

@@ -139,6 +139,8 @@ fn chart_spec(
             },
             markers: s.split == Split::Val || s.split == Split::Test,
             faded: false,
+            band: Vec::new(),
+            scatter: false,
         })
         .collect();
     // The best point is a step; on another axis it is wherever that step
@@ -165,6 +167,7 @@ fn chart_spec(
         best_label,
         smoothing: if kind.smoothed() { smoothing } else { 0.0 },
         compares_runs: false,
+        x_log: false,
     }
 }
 

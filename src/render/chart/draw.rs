@@ -8,7 +8,7 @@
 //! colours are mixed with white rather than drawn translucent, so overlapping
 //! segments never bead and both formats get the same pixels.
 
-use super::axis::{format_log_tick, LOG_TICKS};
+use super::axis::{format_log_tick, YAxis, LOG_TICKS};
 use super::legend::{draw_footnote, draw_header};
 use super::marks::{draw_best_ring, draw_triangle, Edge};
 use super::prepare::{Prepared, PreparedLine};
@@ -19,13 +19,12 @@ use super::style::{
 };
 use super::ticks::{format_tick, tick_step};
 use super::{fail, ChartSpec};
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeSet;
 
-type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, super::axis::YAxis>>;
+type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<YAxis, YAxis>>;
 
 /// Draw the whole chart at `s` device pixels per logical pixel; `bitmap` picks
 /// the line drawing that suits plotters' rasterizer (see [`draw_path`]).
@@ -68,12 +67,24 @@ fn draw_axes<'a, DB: DrawingBackend>(
     data: &Prepared,
     s: f64,
 ) -> Result<Plot<'a, DB>, String> {
-    let (n_x, n_y) = (8, if data.y.log { LOG_TICKS } else { 6 });
+    let (n_x, n_y) = (
+        if data.x_log { LOG_TICKS } else { 8 },
+        if data.y.log { LOG_TICKS } else { 6 },
+    );
     let (x_step, y_step) = (
         tick_step(data.x, n_x),
         tick_step((data.y.lo, data.y.hi), n_y),
     );
-    let x_fmt = |v: &f64| format_tick(*v, x_step);
+    // The x axis is the same kind of axis as y: linear, or linear over log10(x).
+    let x_axis = YAxis {
+        lo: data.x.0,
+        hi: data.x.1,
+        log: data.x_log,
+    };
+    let x_fmt = |v: &f64| match data.x_log {
+        true => format_log_tick(*v),
+        false => format_tick(*v, x_step),
+    };
     let y_fmt = |v: &f64| match data.y.log {
         true => format_log_tick(*v),
         false => format_tick(*v, y_step),
@@ -97,7 +108,7 @@ fn draw_axes<'a, DB: DrawingBackend>(
         .margin_bottom(px(10.0 * s))
         .x_label_area_size(px(24.0 * s + desc(&x_label)))
         .y_label_area_size(px(y_tick_w as f64 + 12.0 * s + desc(&y_label)))
-        .build_cartesian_2d(data.x.0..data.x.1, data.y.clone())
+        .build_cartesian_2d(x_axis, data.y.clone())
         .map_err(fail)?;
     let mut mesh = chart.configure_mesh();
     mesh.x_labels(n_x)
@@ -188,7 +199,11 @@ fn draw_lines<DB: DrawingBackend>(
     bitmap: bool,
 ) -> Result<(), String> {
     let faded = faint(FADED, FADED_ALPHA);
-    for line in data.lines.iter().filter(|l| l.color.is_none()) {
+    for line in data.lines.iter().filter(|l| !l.band.is_empty()) {
+        let color = line.color.map_or(FADED, line_color);
+        draw_band(chart, &line.band, color.mix(BAND_ALPHA).filled())?;
+    }
+    for line in data.lines.iter().filter(|l| l.color.is_none() && !l.scatter) {
         let solid = line.smooth.as_ref().unwrap_or(&line.raw);
         draw_path(chart, solid, faded, (px(s), s), bitmap)?;
     }
@@ -206,15 +221,41 @@ fn draw_lines<DB: DrawingBackend>(
             bitmap,
         )?;
     }
-    for (line, color) in coloured() {
+    for (line, color) in coloured().filter(|(l, _)| !l.scatter) {
         let (points, width) = solid_of(line, s);
         draw_path(chart, points, color, (width, s), bitmap)?;
     }
     let on_plot = |p: &&(f64, f64)| is_plottable(**p) && data.y.lo <= p.1 && p.1 <= data.y.hi;
     for (line, color) in coloured().filter(|(l, _)| l.dots) {
+        let radius = if line.scatter { 3.5 } else { 2.5 };
         let dots = line.raw.iter().filter(on_plot);
-        let dots = dots.map(|&p| Circle::new(p, px(2.5 * s), color.filled()));
+        let dots = dots.map(|&p| Circle::new(p, px(radius * s), color.filled()));
         chart.draw_series(dots).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// How strongly a band is tinted: enough to see where the seeds spread,
+/// faint enough that the lines over it and other bands read through it.
+const BAND_ALPHA: f64 = 0.16;
+
+/// A band as filled polygons, one per stretch of finite bounds: along the
+/// highs, then back along the lows.
+fn draw_band<DB: DrawingBackend>(
+    chart: &mut Plot<DB>,
+    band: &[(f64, f64, f64)],
+    style: ShapeStyle,
+) -> Result<(), String> {
+    let finite = |b: &&(f64, f64, f64)| b.0.is_finite() && b.1.is_finite() && b.2.is_finite();
+    for stretch in band.split(|b| !finite(&b)).filter(|s| s.len() >= 2) {
+        let outline: Vec<(f64, f64)> = stretch
+            .iter()
+            .map(|&(x, _, hi)| (x, hi))
+            .chain(stretch.iter().rev().map(|&(x, lo, _)| (x, lo)))
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, style)))
+            .map_err(fail)?;
     }
     Ok(())
 }

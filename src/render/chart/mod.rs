@@ -55,6 +55,12 @@ pub struct ChartLine {
     /// thin and grey under the rest, left out of the legend and counted in its
     /// `N others` entry.
     pub faded: bool,
+    /// A spread around the line, `(x, low, high)` in x order (the min and max
+    /// of a few seeds, say), filled in the line's colour under every line. A
+    /// line with a band is never smoothed: both are already averages.
+    pub band: Vec<(f64, f64, f64)>,
+    /// Dots only, no line between them: runs of a sweep, which are points, not a curve.
+    pub scatter: bool,
 }
 
 /// Everything one chart shows.
@@ -92,6 +98,9 @@ pub struct ChartSpec {
     /// scale`. And non-finite stretches are marked on the edge only, because a
     /// band across the plot would say that every run broke.
     pub compares_runs: bool,
+    /// Put x on a log10 axis (a learning rate swept over decades); points
+    /// with an x of zero or less cannot be placed on it and are left out.
+    pub x_log: bool,
 }
 
 /// Logical size; the SVG scales from it and the PNG is twice it. A legend of
@@ -286,6 +295,32 @@ mod tests {
         );
         assert!(svg.contains("smoothing 0.6 · "), "the footnote");
         assert!(svg.contains(" of 1,000,000 points"), "the footnote");
+    }
+
+    /// A seed band is a filled polygon under its line; a scatter line is
+    /// dots without a path; a log x axis is labelled in decades and drops x <= 0.
+    #[test]
+    fn bands_scatter_and_a_log_x_axis() {
+        let mut mean = line("3 seeds", vec![(0.0, 2.0), (1.0, 1.5), (2.0, 1.2)], false);
+        mean.band = vec![(0.0, 1.8, 2.3), (1.0, 1.3, 1.6), (2.0, 1.1, 1.4)];
+        let plain = render_svg(&spec(vec![line("x", mean.points.clone(), false)])).unwrap();
+        let banded = render_svg(&spec(vec![mean])).unwrap();
+        assert_eq!(
+            banded.matches("<polygon").count(),
+            plain.matches("<polygon").count() + 1,
+            "one band"
+        );
+        let mut sweep = line("runs", vec![(1e-5, 2.0), (1e-4, 1.4), (1e-3, 1.2), (0.0, 9.0)], false);
+        sweep.scatter = true;
+        let mut s = spec(vec![sweep]);
+        s.x_log = true;
+        s.best = Some((1e-3, 1.2));
+        let svg = render_svg(&s).unwrap();
+        render_png(&s).unwrap();
+        assert_eq!(svg.matches("<polyline").count(), 0, "dots, no line");
+        assert!(svg.matches("<circle").count() >= 3, "a dot per placed run");
+        assert!(svg.contains("\n1e-4\n") && svg.contains("\n1e-3\n"), "decade ticks");
+        assert!(!svg.contains("\n8\n"), "the run at x = 0 (y = 9) is not placed, so y stops near 2");
     }
 
     /// `cargo test --lib render::chart -- --ignored` writes /tmp/chart_demo.{png,svg} to look at.

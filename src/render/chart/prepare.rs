@@ -30,12 +30,18 @@ pub(super) struct PreparedLine {
     pub dots: bool,
     /// Palette position, counted over the lines that are not faded; `None` for a faded line.
     pub color: Option<usize>,
+    /// The line's spread, `(x, low, high)` in axis units; empty for none.
+    pub band: Vec<(f64, f64, f64)>,
+    /// Dots only: [`ChartLine::scatter`].
+    pub scatter: bool,
 }
 
 /// The spec reduced and measured, ready to draw.
 pub(super) struct Prepared {
     pub lines: Vec<PreparedLine>,
+    /// The x range, in axis units (`log10(x)` when `x_log`).
     pub x: (f64, f64),
+    pub x_log: bool,
     pub y: YAxis,
     /// Each non-finite point's x and the edge it is marked on.
     pub nonfinite: Vec<(f64, Edge)>,
@@ -89,6 +95,7 @@ pub(super) fn prepare(spec: &ChartSpec) -> Prepared {
         .collect();
     let (log, bulk) = y_scale(&lines, spec.compares_runs);
     let to_axis = |(x, y): (f64, f64)| (x, if log && y.is_finite() { y.log10() } else { y });
+    let band_to_axis = |(x, lo, hi): (f64, f64, f64)| (x, to_axis((x, lo)).1, to_axis((x, hi)).1);
     let drawn_ys = |lines: &[PreparedLine]| {
         let ys = drawn(lines).filter(|p| is_plottable(*p)).map(|p| p.1);
         ys.collect::<Vec<f64>>()
@@ -100,6 +107,7 @@ pub(super) fn prepare(spec: &ChartSpec) -> Prepared {
         for p in line.smooth.iter_mut().flatten() {
             *p = to_axis(*p);
         }
+        line.band.iter_mut().for_each(|b| *b = band_to_axis(*b));
     }
     let (y_lo, y_hi) = match bulk {
         Some((lo, hi)) => padded_range([lo, hi].map(|y| to_axis((0.0, y)).1).into_iter(), 0.06),
@@ -130,7 +138,14 @@ pub(super) fn prepare(spec: &ChartSpec) -> Prepared {
             .filter(|p| !p.1.is_finite())
             .count(),
         has_data,
-        best: best_value.map(to_axis).filter(|p| is_plottable(*p)),
+        best: best_value
+            .and_then(|(x, y)| match spec.x_log {
+                true => (x > 0.0).then(|| (x.log10(), y)),
+                false => Some((x, y)),
+            })
+            .map(to_axis)
+            .filter(|p| is_plottable(*p)),
+        x_log: spec.x_log,
         best_value,
         faded_count: spec.lines.iter().filter(|l| l.faded).count(),
         footnote: footnote(spec, &lines, weight, off_scale),
@@ -151,23 +166,49 @@ fn prepare_line(
             .map(|(x, y)| (clamp(x), clamp(y)))
             .collect()
     };
-    let enough = match l.markers {
+    // A log x axis is a linear one over log10(x), like the y axis; x <= 0 has no place on it.
+    let on_x_axis = |x: f64| match spec.x_log {
+        true => (x > 0.0).then(|| x.log10()),
+        false => Some(x),
+    };
+    let logged: Vec<(f64, f64)>;
+    let points = match spec.x_log {
+        true => {
+            logged = l
+                .points
+                .iter()
+                .filter_map(|&(x, y)| Some((on_x_axis(x)?, y)))
+                .collect();
+            &logged
+        }
+        false => &l.points,
+    };
+    let best = spec.best.and_then(|(x, y)| Some((on_x_axis(x)?, y)));
+    let enough = match l.markers || l.scatter {
         true => MAX_MARKERS + 1,
         false => MIN_POINTS_TO_SMOOTH,
     };
-    let finite = l.points.iter().filter(|p| is_plottable(**p));
-    let smoothed = weight > 0.0 && finite.take(enough).count() == enough;
+    let finite = points.iter().filter(|p| is_plottable(**p));
+    let smoothed =
+        weight > 0.0 && l.band.is_empty() && finite.take(enough).count() == enough;
     let smooth = smoothed.then(|| {
-        let smooth = ema(&l.points, weight);
-        clamped(reduce_stream(l.points.len(), smooth, MAX_POINTS, None))
+        let smooth = ema(points, weight);
+        clamped(reduce_stream(points.len(), smooth, MAX_POINTS, None))
     });
-    let raw = clamped(reduce_points(&l.points, MAX_POINTS, spec.best));
+    let raw = clamped(reduce_points(points, MAX_POINTS, best));
+    let band = l
+        .band
+        .iter()
+        .filter_map(|&(x, lo, hi)| Some((clamp(on_x_axis(x)?), clamp(lo), clamp(hi))))
+        .collect();
     PreparedLine {
-        dots: l.markers && smooth.is_none() && raw.len() <= MAX_MARKERS,
+        dots: (l.markers || l.scatter) && smooth.is_none() && raw.len() <= MAX_MARKERS,
         show_raw: smooth.is_none() || !spec.compares_runs,
+        scatter: l.scatter && smooth.is_none(),
         raw,
         smooth,
         color,
+        band,
     }
 }
 
@@ -207,7 +248,8 @@ fn nonfinite_mark((x, y): (f64, f64)) -> Option<(f64, Edge)> {
 fn drawn(lines: &[PreparedLine]) -> impl Iterator<Item = (f64, f64)> + '_ {
     lines.iter().flat_map(|l| {
         let raw = l.show_raw.then_some(&l.raw);
-        raw.into_iter().chain(&l.smooth).flatten().copied()
+        let band = l.band.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]);
+        raw.into_iter().chain(&l.smooth).flatten().copied().chain(band)
     })
 }
 

@@ -8,6 +8,8 @@ pub(super) fn line(label: &str, points: Vec<(f64, f64)>, markers: bool) -> Chart
         points,
         markers,
         faded: false,
+        band: Vec::new(),
+        scatter: false,
     }
 }
 
@@ -62,5 +64,6 @@ pub(super) fn demo_spec() -> ChartSpec {
         best_label: String::new(),
         smoothing: 0.6,
         compares_runs: false,
+        x_log: false,
     }
 }
