@@ -26,13 +26,13 @@
         var asc = th.getAttribute("aria-sort") !== "ascending";
         headers.forEach(function (h) { h.removeAttribute("aria-sort"); });
         th.setAttribute("aria-sort", asc ? "ascending" : "descending");
-        var body = table.tBodies[0];
-        var rows = Array.prototype.slice.call(body.rows);
-        rows.sort(function (r1, r2) {
-          var c = compare(cellKey(r1.cells[col], kind), cellKey(r2.cells[col], kind));
+        // Each entry (a run, or a seed set with its runs) is a tbody, sorted by its first row.
+        var bodies = Array.prototype.slice.call(table.tBodies);
+        bodies.sort(function (b1, b2) {
+          var c = compare(cellKey(b1.rows[0].cells[col], kind), cellKey(b2.rows[0].cells[col], kind));
           return asc ? c : -c;
         });
-        rows.forEach(function (r) { body.appendChild(r); });
+        bodies.forEach(function (b) { table.appendChild(b); });
       });
     });
   });
@@ -42,17 +42,18 @@
     var count = tools.querySelector(".filter-count");
     if (!table || !input) return;
     tools.hidden = false;
-    var rows = Array.prototype.slice.call(table.tBodies[0].rows);
+    var bodies = Array.prototype.slice.call(table.tBodies);
     input.addEventListener("input", function () {
       var terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
       var shown = 0;
-      rows.forEach(function (row) {
-        var text = row.textContent.toLowerCase();
+      // A seed set stays whole: it shows when it or any of its runs matches.
+      bodies.forEach(function (body) {
+        var text = body.textContent.toLowerCase();
         var keep = terms.every(function (t) { return text.indexOf(t) !== -1; });
-        row.hidden = !keep;
+        body.hidden = !keep;
         if (keep) shown += 1;
       });
-      count.textContent = terms.length ? shown + " of " + rows.length + " runs" : "";
+      count.textContent = terms.length ? shown + " of " + bodies.length + " entries" : "";
     });
   });
 })();

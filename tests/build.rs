@@ -247,7 +247,10 @@ fn the_index_overlays_the_runs_of_each_group() {
     assert!(index.contains("<h2>Comparisons</h2>"));
     let groups = [
         ("jsonl", &["diverged", "torn-writer"][..]),
-        ("lr-sweep", &["lr-1e-3", "lr-1e-4", "lr-3e-4"][..]),
+        (
+            "lr-sweep",
+            &["lr-1e-3", "lr-1e-4", "lr-3e-4 · mean of 3 seeds"][..],
+        ),
         ("successful", &["tinyllama-base", "tinyllama-long"][..]),
     ];
     for (group, names) in groups {
@@ -273,6 +276,68 @@ fn the_index_overlays_the_runs_of_each_group() {
         !index.contains("charts/failed-"),
         "a group of one run is no comparison"
     );
+}
+
+/// `lr-sweep` is three learning rates, one of them run with three seeds: its
+/// page shows what differs, the result against the learning rate on a log
+/// axis, and the seeds as one mean line with a band; the index folds the
+/// seeds into one row that expands.
+#[test]
+fn a_sweep_gets_a_group_page_and_its_seeds_fold_into_one_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_into(&examples(), &site, &[]);
+    let page = fs::read_to_string(site.join("groups/lr-sweep/index.html")).unwrap();
+    assert!(
+        !site.join("groups/failed").exists(),
+        "a group of one run has no page"
+    );
+    // What differs: only the learning rate and the seed, a column per run.
+    let diff = page
+        .split("<table class=\"param-diff\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("a param-difference table");
+    let params: Vec<&str> = diff
+        .split("<tr><th title=\"")
+        .skip(1)
+        .map(|row| row.split('"').next().unwrap())
+        .collect();
+    assert_eq!(params, ["optimizer.lr", "seed"]);
+    assert_eq!(diff.matches("href=\"../../runs/lr-sweep-").count(), 5);
+    // Which value was best: best val loss against lr, on a log axis, lazily loaded.
+    let sweep = "charts/lr-sweep-sweep-optimizer-lr";
+    assert!(page.contains(&format!("<img src=\"../../{sweep}.svg\"")));
+    let svg = fs::read_to_string(site.join(format!("{sweep}.svg"))).unwrap();
+    assert!(
+        svg.contains("\n1e-4\n") && svg.contains("\n1e-3\n"),
+        "log ticks"
+    );
+    assert!(
+        svg.contains("best 1.0352 at lr = 0.0003"),
+        "the best run ringed"
+    );
+    // The seeds are one line with a band in the comparison.
+    let curves = fs::read_to_string(site.join("charts/lr-sweep-loss-val.svg")).unwrap();
+    assert!(
+        curves.contains("lr-3e-4 · mean of 3 seeds")
+            && curves.contains("<polygon opacity=\"0.16\"")
+    );
+    // The index: one row of means that expands to the three runs; the group links to its page.
+    let index = fs::read_to_string(site.join("index.html")).unwrap();
+    let set = index
+        .split("<tbody class=\"seedset\">")
+        .nth(1)
+        .and_then(|t| t.split("</tbody>").next())
+        .expect("a seed set on the index");
+    assert!(set.contains("3 seeds") && set.matches("<tr class=\"member\">").count() == 3);
+    for run in ["lr-3e-4", "lr-3e-4-seed1", "lr-3e-4-seed2"] {
+        assert!(
+            set.contains(&format!("href=\"runs/lr-sweep-{run}/index.html\"")),
+            "{run}"
+        );
+    }
+    assert!(index.contains("<a href=\"groups/lr-sweep/index.html\" title=\"compare the runs of this group\">lr-sweep</a>"));
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! Lines are smoothed without their raw values: a dozen raw lines are a haze,
 //! and each run's own page has them.
 
-use super::chart::{ChartLine, ChartSpec};
+use super::chart::{smooth_ema, ChartLine, ChartSpec, MIN_POINTS_TO_SMOOTH};
+use super::seeds::{mean_and_band, seed_sets, SeedSet};
 use crate::analyze::Analyzed;
 use crate::model::{Family, Split};
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,7 +37,13 @@ const MAX_CHARTS_PER_GROUP: usize = 4;
 pub struct GroupComparison<'a> {
     /// The group as runs name it (`""` at the top level).
     pub group: &'a str,
+    /// Unique among groups: names its charts and its page (`groups/<slug>/`).
+    pub slug: String,
     pub runs: usize,
+    /// The group's runs, in index order.
+    pub members: Vec<&'a Analyzed>,
+    /// Runs that differ only in their seed, drawn as one mean line each.
+    pub seed_sets: Vec<SeedSet>,
     pub charts: Vec<Comparison>,
 }
 
@@ -70,6 +77,7 @@ pub fn comparisons(runs: &[Analyzed], smoothing: f64) -> Vec<GroupComparison<'_>
                 }
                 slug = format!("{base}-{n}");
             }
+            let sets = seed_sets(&members);
             let charts = CANDIDATES
                 .iter()
                 .filter(|(f, s)| {
@@ -83,22 +91,25 @@ pub fn comparisons(runs: &[Analyzed], smoothing: f64) -> Vec<GroupComparison<'_>
                 .take(MAX_CHARTS_PER_GROUP)
                 .map(|&(family, split)| Comparison {
                     path: format!("charts/{slug}-{}-{}", family.as_str(), split.as_str()),
-                    spec: comparison_spec(group, &members, family, split, smoothing),
+                    spec: comparison_spec(group, &members, &sets, family, split, smoothing),
                 })
                 .collect();
             GroupComparison {
                 group,
+                slug,
                 runs: members.len(),
+                members,
+                seed_sets: sets,
                 charts,
             }
         })
-        .filter(|g| !g.charts.is_empty())
         .collect()
 }
 
 fn comparison_spec(
     group: &str,
     members: &[&Analyzed],
+    sets: &[SeedSet],
     family: Family,
     split: Split,
     smoothing: f64,
@@ -108,24 +119,67 @@ fn comparison_spec(
         .then(|| best_run(members))
         .flatten();
     let labels = labels(group, members);
+    let set_of: BTreeMap<usize, &SeedSet> = sets
+        .iter()
+        .flat_map(|s| s.members.iter().map(move |&i| (i, s)))
+        .collect();
+    let markers = |len: usize| split != Split::Train && len <= MAX_MARKED_EVALS;
+    // What the chart smooths: lines of MIN_POINTS_TO_SMOOTH points or more, never
+    // a marker line (their few evaluations are worth seeing as they are).
+    let smoothed = |len: usize| smoothing > 0.0 && !markers(len) && len >= MIN_POINTS_TO_SMOOTH;
     let lines = members
         .iter()
         .zip(labels)
         .enumerate()
         .filter_map(|(i, (a, label))| {
+            let best_mark = |label: String, is_best: bool| match is_best {
+                true => format!("{label} (best)"),
+                false => label,
+            };
+            if let Some(set) = set_of.get(&i) {
+                // A seed set is drawn once, where its first run is.
+                if set.members[0] != i {
+                    return None;
+                }
+                // Each seed smoothed as a single run would be, so the set's
+                // line reads like the others; then their mean and spread.
+                let series: Vec<Vec<(f64, f64)>> = set
+                    .members
+                    .iter()
+                    .filter_map(|&m| {
+                        let points = &members[m].run.series(family, split)?.points;
+                        let raw: Vec<(f64, f64)> =
+                            points.iter().map(|p| (p.step as f64, p.value)).collect();
+                        Some(match smoothed(raw.len()) {
+                            true => smooth_ema(&raw, smoothing),
+                            false => raw,
+                        })
+                    })
+                    .collect();
+                if series.is_empty() {
+                    return None;
+                }
+                let series: Vec<&[(f64, f64)]> = series.iter().map(Vec::as_slice).collect();
+                let (mean, band) = mean_and_band(&series);
+                let label = format!("{} · mean of {} seeds", set.label, series.len());
+                return Some(ChartLine {
+                    label: best_mark(label, set.members.iter().any(|m| best == Some(*m))),
+                    markers: markers(mean.len()),
+                    points: mean,
+                    band,
+                    faded: !set.members.iter().any(|&m| colored[m]),
+                    scatter: false,
+                });
+            }
             let series = a.run.series(family, split)?;
             Some(ChartLine {
-                label: if best == Some(i) {
-                    format!("{label} (best)")
-                } else {
-                    label
-                },
+                label: best_mark(label, best == Some(i)),
                 points: series
                     .points
                     .iter()
                     .map(|p| (p.step as f64, p.value))
                     .collect(),
-                markers: split != Split::Train && series.points.len() <= MAX_MARKED_EVALS,
+                markers: markers(series.points.len()),
                 faded: !colored[i],
                 band: Vec::new(),
                 scatter: false,
@@ -238,7 +292,7 @@ mod tests {
             .map(|(a, _)| a.run.name.as_str())
             .collect();
         assert_eq!(lit, vec!["Baseline", "r-best"]);
-        let spec = comparison_spec("sweep", &refs, Family::Loss, Split::Val, 0.6);
+        let spec = comparison_spec("sweep", &refs, &[], Family::Loss, Split::Val, 0.6);
         assert_eq!(spec.lines.iter().filter(|l| !l.faded).count(), 2);
         assert!(spec.lines.iter().any(|l| l.label == "r-best (best)"));
         assert!(spec.compares_runs && spec.lines[0].markers);

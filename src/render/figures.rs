@@ -43,30 +43,42 @@ pub struct ComparisonGroupView<'a> {
     /// How the heading names it: the group, or `Top level`.
     pub heading: String,
     pub runs: usize,
+    /// The group's page, from the site root.
+    pub page: String,
     pub charts: Vec<ComparisonView>,
 }
 
-/// A comparison chart on the index.
-#[derive(Serialize)]
+/// A comparison chart (a group's runs overlaid, or a sweep) on the index or a group page.
+#[derive(Serialize, Clone)]
 pub struct ComparisonView {
     /// The chart's title, for `alt` text and the caption.
     pub title: String,
-    /// Links relative to the index: `charts/<group>-<family>-<split>.svg` and `.png`.
+    /// Links from the site root: `charts/<group>-<family>-<split>.svg` and `.png`.
     pub svg: String,
     pub png: String,
     /// Logical height for the `<img>` (640 wide): 360, more with a long legend.
     pub height: u32,
 }
 
-impl<'a> ComparisonGroupView<'a> {
-    /// The view of `group`, whose charts were drawn `heights` tall.
-    pub fn of(group: &GroupComparison<'a>, heights: Vec<u32>) -> ComparisonGroupView<'a> {
-        let view = |(spec, path, height): (&ChartSpec, &str, u32)| ComparisonView {
+impl ComparisonView {
+    /// The view of a chart at `path` (no extension) drawn `height` tall.
+    pub fn of(spec: &ChartSpec, path: &str, height: u32) -> ComparisonView {
+        ComparisonView {
             title: spec.title.clone(),
             svg: format!("{path}.svg"),
             png: format!("{path}.png"),
             height,
-        };
+        }
+    }
+}
+
+impl<'a> ComparisonGroupView<'a> {
+    /// The index's view of `group`, whose page is `page` and charts `charts`.
+    pub fn of(
+        group: &GroupComparison<'a>,
+        page: String,
+        charts: Vec<ComparisonView>,
+    ) -> ComparisonGroupView<'a> {
         ComparisonGroupView {
             group: group.group,
             heading: match group.group {
@@ -74,12 +86,8 @@ impl<'a> ComparisonGroupView<'a> {
                 g => g.to_string(),
             },
             runs: group.runs,
-            charts: group
-                .charts
-                .iter()
-                .zip(heights)
-                .map(|(c, h)| view((&c.spec, &c.path, h)))
-                .collect(),
+            page,
+            charts,
         }
     }
 }

@@ -18,7 +18,9 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("index.html", include_str!("../../templates/index.html")),
     ("run.html", include_str!("../../templates/run.html")),
+    ("group.html", include_str!("../../templates/group.html")),
     ("charts.html", include_str!("../../templates/charts.html")),
+    ("tables.html", include_str!("../../templates/tables.html")),
 ];
 
 /// Static files copied into `assets/` of every site.

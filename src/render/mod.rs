@@ -15,9 +15,12 @@ pub mod curves;
 pub mod diff;
 pub mod exports;
 pub mod figures;
+pub mod groups;
 pub mod html;
 pub mod markdown;
+pub mod seeds;
 pub mod summary;
+pub mod table;
 pub mod view;
 pub mod xaxis;
 
@@ -82,8 +85,10 @@ pub fn write_site_with(
         .par_iter()
         .map(|a| write_run(theme, title, a, root, staging, options))
         .collect::<Result<_>>()?;
-    let comparisons = write_comparisons(runs, staging, options)?;
-    let index = theme.render("index.html", &view::index_view(title, runs, comparisons))?;
+    let (comparisons, group_pages) = write_groups(theme, title, runs, staging, options)?;
+    let mut index_view = view::index_view(title, runs, comparisons);
+    index_view.table.link_groups(&group_pages);
+    let index = theme.render("index.html", &index_view)?;
     staging.write("index.html", index.as_bytes())?;
     staging.write(
         "experiments.md",
@@ -158,15 +163,28 @@ fn write_run(
     Ok(notes)
 }
 
-/// The index's comparison charts, as SVG and PNG files under `charts/` (the
-/// index loads them lazily, so a big site's index stays small).
-fn write_comparisons<'a>(
+/// Every group of two or more runs gets a page (`groups/<slug>/index.html`)
+/// with its comparison and sweep charts, drawn as SVG and PNG files under
+/// `charts/` (pages load them lazily, so a big site's pages stay small).
+/// Returns the index's view of each group that has comparison charts, and
+/// each group's page.
+fn write_groups<'a>(
+    theme: &html::Theme,
+    title: &'a str,
     runs: &'a [Analyzed],
     staging: &Staging,
     options: &ChartOptions,
-) -> Result<Vec<figures::ComparisonGroupView<'a>>> {
+) -> Result<(
+    Vec<figures::ComparisonGroupView<'a>>,
+    BTreeMap<&'a str, String>,
+)> {
     let groups = compare::comparisons(runs, options.smoothing);
-    let all: Vec<&compare::Comparison> = groups.iter().flat_map(|g| &g.charts).collect();
+    let sweeps: Vec<Vec<compare::Comparison>> = groups.iter().map(groups::sweep_charts).collect();
+    let all: Vec<&compare::Comparison> = groups
+        .iter()
+        .flat_map(|g| &g.charts)
+        .chain(sweeps.iter().flatten())
+        .collect();
     let heights: Vec<u32> = all
         .par_iter()
         .map(|c| {
@@ -177,13 +195,25 @@ fn write_comparisons<'a>(
             Ok(drawn.height)
         })
         .collect::<Result<_>>()?;
-    let mut heights = heights.into_iter();
-    Ok(groups
-        .iter()
-        .map(|g| {
-            figures::ComparisonGroupView::of(g, heights.by_ref().take(g.charts.len()).collect())
-        })
-        .collect())
+    let height: BTreeMap<&str, u32> = all.iter().map(|c| c.path.as_str()).zip(heights).collect();
+    let views = |charts: &[compare::Comparison]| -> Vec<figures::ComparisonView> {
+        charts
+            .iter()
+            .map(|c| figures::ComparisonView::of(&c.spec, &c.path, height[c.path.as_str()]))
+            .collect()
+    };
+    let (mut index_views, mut pages) = (Vec::new(), BTreeMap::new());
+    for (g, sweep) in groups.iter().zip(&sweeps) {
+        let page = format!("groups/{}/index.html", g.slug);
+        let charts = views(&g.charts);
+        let view = groups::group_view(title, g, charts.clone(), views(sweep));
+        staging.write(&page, theme.render("group.html", &view)?.as_bytes())?;
+        if !charts.is_empty() {
+            index_views.push(figures::ComparisonGroupView::of(g, page.clone(), charts));
+        }
+        pages.insert(g.group, page);
+    }
+    Ok((index_views, pages))
 }
 
 /// One object of `data/runs.json`.

@@ -7,6 +7,7 @@
 
 use super::card::{model_card_view, ModelCardView};
 use super::figures::{ChartView, ComparisonGroupView};
+use super::table::{runs_table, RunsTable};
 use crate::analyze::Analyzed;
 use crate::model::{ArtifactKind, Severity, Status};
 use serde::Serialize;
@@ -17,49 +18,8 @@ const MAX_EVENTS_SHOWN: usize = 400;
 /// Validation blocks on a run page: the latest ones.
 const MAX_VALIDATIONS_SHOWN: usize = 50;
 
-/// At most this many differing params become index columns.
+/// At most this many differing params are named where space is short (the PR summary's table).
 const MAX_PARAM_COLUMNS: usize = 8;
-/// Differing-param columns in the index at most, shown or behind "show all".
-const MAX_ALL_PARAM_COLUMNS: usize = 40;
-
-/// One row of the index table.
-#[derive(Serialize)]
-pub struct RunRow<'a> {
-    pub id: &'a str,
-    /// Link to the run page. Made from the slug id (only `[a-z0-9.-]`), so
-    /// templates print it `safe` rather than have `/` entity-escaped.
-    pub href: String,
-    pub name: &'a str,
-    pub group: &'a str,
-    pub date: Option<&'a str>,
-    pub format: &'a str,
-    pub status: &'static str,
-    pub status_reason: &'a str,
-    /// Values of the index's param columns, in column order (`""` when absent).
-    pub params: Vec<String>,
-    pub final_train: String,
-    pub best_train: String,
-    pub final_val: String,
-    pub best_val: String,
-    pub best_val_step: String,
-    pub gap: String,
-    /// Raw numbers for sorting in the page.
-    pub sort: SortKeys,
-    pub problems: usize,
-    pub errors: usize,
-    /// Warning and error diagnostics as badges, or one `healthy` badge.
-    pub diagnosis: Vec<DiagnosticRow<'a>>,
-    /// The worst diagnostic severity (0 healthy or none, 1 info, 2 warning, 3 error), for sorting.
-    pub diagnosis_rank: u8,
-    /// Polyline points (`x,y x,y ...` in a 80x20 box) of the main train loss, empty without one.
-    pub spark: String,
-    /// Which of final train, best train, final val, best val is the lowest of its column.
-    pub best: [bool; 4],
-}
-
-/// Width and height of an index sparkline's box, and its most points.
-const SPARK_BOX: (f64, f64) = (80.0, 20.0);
-const SPARK_POINTS: usize = 40;
 
 /// The finite values of a run's main loss: train, else val (what sparklines draw).
 pub fn main_loss_values(a: &Analyzed) -> Vec<f64> {
@@ -98,32 +58,6 @@ pub fn bucket_means(values: &[f64], buckets: usize) -> (Vec<f64>, f64, f64) {
     (means, min, max)
 }
 
-/// The main loss as polyline points in the [`SPARK_BOX`], bucket means of up
-/// to [`SPARK_POINTS`]; empty with fewer than two values.
-fn spark_points(a: &Analyzed) -> String {
-    let values = main_loss_values(a);
-    if values.len() < 2 {
-        return String::new();
-    }
-    let (means, min, max) = bucket_means(&values, SPARK_POINTS);
-    let (w, h) = SPARK_BOX;
-    let n = means.len();
-    means
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let x = i as f64 / (n - 1) as f64 * w;
-            let y = if max > min {
-                1.0 + (max - v) / (max - min) * (h - 2.0)
-            } else {
-                h / 2.0
-            };
-            format!("{x:.1},{y:.1}")
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// One diagnostic, as pages show it.
 #[derive(Serialize)]
 pub struct DiagnosticRow<'a> {
@@ -135,7 +69,7 @@ pub struct DiagnosticRow<'a> {
 
 impl<'a> DiagnosticRow<'a> {
     /// The message loses its opening `overfitting: ` where a badge already says it.
-    fn of(d: &'a crate::analyze::Diagnostic) -> DiagnosticRow<'a> {
+    pub(super) fn of(d: &'a crate::analyze::Diagnostic) -> DiagnosticRow<'a> {
         let said = d.code.replace('_', " ");
         let message = d
             .message
@@ -152,7 +86,7 @@ impl<'a> DiagnosticRow<'a> {
 }
 
 /// The index's badges: warnings and errors, else `healthy` when the run is.
-fn diagnosis_badges(a: &Analyzed) -> Vec<DiagnosticRow<'_>> {
+pub(super) fn diagnosis_badges(a: &Analyzed) -> Vec<DiagnosticRow<'_>> {
     let findings: Vec<DiagnosticRow> = a
         .diagnostics
         .iter()
@@ -169,16 +103,6 @@ fn diagnosis_badges(a: &Analyzed) -> Vec<DiagnosticRow<'_>> {
         .collect()
 }
 
-/// Numbers behind the formatted cells, for client-side sorting.
-#[derive(Serialize)]
-pub struct SortKeys {
-    pub final_train: Option<f64>,
-    pub best_train: Option<f64>,
-    pub final_val: Option<f64>,
-    pub best_val: Option<f64>,
-    pub gap: Option<f64>,
-}
-
 /// The index page.
 #[derive(Serialize)]
 pub struct IndexView<'a> {
@@ -186,12 +110,7 @@ pub struct IndexView<'a> {
     pub root: &'static str,
     pub title: &'a str,
     pub version: &'static str,
-    pub param_columns: Vec<String>,
-    /// Differing params not in the table at all (past [`MAX_ALL_PARAM_COLUMNS`]).
-    pub hidden_params: usize,
-    /// How many of `param_columns` show before "show all" is ticked.
-    pub shown_params: usize,
-    pub runs: Vec<RunRow<'a>>,
+    pub table: RunsTable<'a>,
     pub total: usize,
     pub completed: usize,
     pub failed: usize,
@@ -200,79 +119,19 @@ pub struct IndexView<'a> {
     pub comparisons: Vec<ComparisonGroupView<'a>>,
 }
 
-/// Build the index view: rows in input order, columns for the params that
+/// Build the index view: entries in input order, columns for the params that
 /// differ; `comparisons` are rendered by the caller.
 pub fn index_view<'a>(
     title: &'a str,
     runs: &'a [Analyzed],
     comparisons: Vec<ComparisonGroupView<'a>>,
 ) -> IndexView<'a> {
-    let flats: Vec<BTreeMap<String, String>> = runs.iter().map(|a| a.run.flat_params()).collect();
-    // Every differing param is a column (up to a bound, for the page's size);
-    // past the first few they are hidden until "show all" is ticked.
-    let mut param_columns = differing_param_keys(&flats);
-    let hidden_params = param_columns.len().saturating_sub(MAX_ALL_PARAM_COLUMNS);
-    param_columns.truncate(MAX_ALL_PARAM_COLUMNS);
-    let shown_params = param_columns.len().min(MAX_PARAM_COLUMNS);
-    let rows = runs
-        .iter()
-        .zip(&flats)
-        .map(|(a, flat)| {
-            let h = &a.headline;
-            RunRow {
-                id: &a.run.id,
-                href: format!("runs/{}/index.html", a.run.id),
-                name: &a.run.name,
-                group: &a.run.group,
-                date: a.run.date.as_deref(),
-                format: &a.run.format,
-                status: a.run.status.as_str(),
-                status_reason: &a.run.status_reason,
-                params: param_columns
-                    .iter()
-                    .map(|k| flat.get(k).cloned().unwrap_or_default())
-                    .collect(),
-                final_train: fmt_opt(h.final_train_loss),
-                best_train: fmt_opt(h.best_train_loss),
-                final_val: fmt_opt(h.final_val_loss),
-                best_val: fmt_opt(h.best_val_loss),
-                best_val_step: h.best_val_step.map(|s| s.to_string()).unwrap_or_default(),
-                gap: h
-                    .gap_percent
-                    .map(|g| format!("{g:+.1}%"))
-                    .unwrap_or_default(),
-                sort: SortKeys {
-                    final_train: finite(h.final_train_loss),
-                    best_train: finite(h.best_train_loss),
-                    final_val: finite(h.final_val_loss),
-                    best_val: finite(h.best_val_loss),
-                    gap: finite(h.gap_percent),
-                },
-                problems: a.run.problems.len(),
-                errors: a.run.error_count(),
-                diagnosis: diagnosis_badges(a),
-                diagnosis_rank: a
-                    .diagnostics
-                    .iter()
-                    .filter(|d| d.code != "healthy")
-                    .map(|d| d.severity as u8 + 1)
-                    .max()
-                    .unwrap_or(0),
-                spark: spark_points(a),
-                best: [false; 4],
-            }
-        })
-        .collect();
-    let mut rows: Vec<RunRow> = rows;
-    mark_column_bests(&mut rows);
+    let refs: Vec<&Analyzed> = runs.iter().collect();
     IndexView {
         root: "",
         title,
         version: env!("CARGO_PKG_VERSION"),
-        param_columns,
-        hidden_params,
-        shown_params,
-        runs: rows,
+        table: runs_table(&refs),
         total: runs.len(),
         completed: runs
             .iter()
@@ -292,28 +151,6 @@ pub fn index_view<'a>(
             })
             .count(),
         comparisons,
-    }
-}
-
-/// Flag the lowest finite value of each loss column (ties: every such row).
-fn mark_column_bests(rows: &mut [RunRow]) {
-    let value = |r: &RunRow, column: usize| match column {
-        0 => r.sort.final_train,
-        1 => r.sort.best_train,
-        2 => r.sort.final_val,
-        _ => r.sort.best_val,
-    };
-    for column in 0..4 {
-        let best = rows
-            .iter()
-            .filter_map(|r| value(r, column))
-            .fold(f64::INFINITY, f64::min);
-        if rows.iter().filter(|r| value(r, column).is_some()).count() < 2 {
-            continue;
-        }
-        for row in rows.iter_mut() {
-            row.best[column] = value(row, column) == Some(best);
-        }
     }
 }
 
@@ -657,10 +494,6 @@ fn step_detail(step: Option<u64>) -> String {
     step.map(|s| format!("at step {s}")).unwrap_or_default()
 }
 
-fn finite(v: Option<f64>) -> Option<f64> {
-    v.filter(|x| x.is_finite())
-}
-
 /// A value as reports show it: 4 decimals in the usual range, scientific outside it.
 pub fn fmt_num(v: f64) -> String {
     if v.is_nan() {
@@ -723,26 +556,6 @@ pub fn worst(problems: &[crate::model::Problem]) -> Option<Severity> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sparkline_points_fill_the_box_downward_for_a_falling_loss() {
-        use crate::analyze::{analyze, Thresholds};
-        use crate::model::{Point, Run};
-        let mut run = Run::new("r", "", "test");
-        for step in 0..100u64 {
-            run.push_point("train/loss", "f", Point::at(step, 3.0 - step as f64 / 50.0));
-        }
-        run.finish_metrics();
-        let spark = spark_points(&analyze(run, &Thresholds::default()));
-        let points: Vec<&str> = spark.split(' ').collect();
-        assert_eq!(points.len(), 40);
-        assert_eq!(points[0], "0.0,1.0", "highest value at the top");
-        assert_eq!(points[39], "80.0,19.0", "lowest at the bottom, right edge");
-        assert_eq!(
-            spark_points(&analyze(Run::new("e", "", "t"), &Thresholds::default())),
-            ""
-        );
-    }
 
     fn flat(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

@@ -203,7 +203,11 @@ fn draw_lines<DB: DrawingBackend>(
         let color = line.color.map_or(FADED, line_color);
         draw_band(chart, &line.band, color.mix(BAND_ALPHA).filled())?;
     }
-    for line in data.lines.iter().filter(|l| l.color.is_none() && !l.scatter) {
+    for line in data
+        .lines
+        .iter()
+        .filter(|l| l.color.is_none() && !l.scatter)
+    {
         let solid = line.smooth.as_ref().unwrap_or(&line.raw);
         draw_path(chart, solid, faded, (px(s), s), bitmap)?;
     }

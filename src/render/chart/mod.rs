@@ -310,7 +310,11 @@ mod tests {
             plain.matches("<polygon").count() + 1,
             "one band"
         );
-        let mut sweep = line("runs", vec![(1e-5, 2.0), (1e-4, 1.4), (1e-3, 1.2), (0.0, 9.0)], false);
+        let mut sweep = line(
+            "runs",
+            vec![(1e-5, 2.0), (1e-4, 1.4), (1e-3, 1.2), (0.0, 9.0)],
+            false,
+        );
         sweep.scatter = true;
         let mut s = spec(vec![sweep]);
         s.x_log = true;
@@ -319,8 +323,14 @@ mod tests {
         render_png(&s).unwrap();
         assert_eq!(svg.matches("<polyline").count(), 0, "dots, no line");
         assert!(svg.matches("<circle").count() >= 3, "a dot per placed run");
-        assert!(svg.contains("\n1e-4\n") && svg.contains("\n1e-3\n"), "decade ticks");
-        assert!(!svg.contains("\n8\n"), "the run at x = 0 (y = 9) is not placed, so y stops near 2");
+        assert!(
+            svg.contains("\n1e-4\n") && svg.contains("\n1e-3\n"),
+            "decade ticks"
+        );
+        assert!(
+            !svg.contains("\n8\n"),
+            "the run at x = 0 (y = 9) is not placed, so y stops near 2"
+        );
     }
 
     /// `cargo test --lib render::chart -- --ignored` writes /tmp/chart_demo.{png,svg} to look at.

@@ -189,8 +189,7 @@ fn prepare_line(
         false => MIN_POINTS_TO_SMOOTH,
     };
     let finite = points.iter().filter(|p| is_plottable(**p));
-    let smoothed =
-        weight > 0.0 && l.band.is_empty() && finite.take(enough).count() == enough;
+    let smoothed = weight > 0.0 && l.band.is_empty() && finite.take(enough).count() == enough;
     let smooth = smoothed.then(|| {
         let smooth = ema(points, weight);
         clamped(reduce_stream(points.len(), smooth, MAX_POINTS, None))
@@ -249,7 +248,11 @@ fn drawn(lines: &[PreparedLine]) -> impl Iterator<Item = (f64, f64)> + '_ {
     lines.iter().flat_map(|l| {
         let raw = l.show_raw.then_some(&l.raw);
         let band = l.band.iter().flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]);
-        raw.into_iter().chain(&l.smooth).flatten().copied().chain(band)
+        raw.into_iter()
+            .chain(&l.smooth)
+            .flatten()
+            .copied()
+            .chain(band)
     })
 }
 
