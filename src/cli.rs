@@ -37,6 +37,10 @@ pub struct CompareArgs {
     /// Override one diagnostic threshold (as for build).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Group runs by this param's value instead of by folder: a flattened key
+    /// (`optimizer.lr`) or its last part (`lr`). Runs without it form one group.
+    #[arg(long, value_name = "PARAM")]
+    pub group_by: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +89,10 @@ pub struct CommonArgs {
     /// (repeatable; the names are those of runboard.toml's [diagnostics] table).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Group runs by this param's value instead of by folder: a flattened key
+    /// (`optimizer.lr`) or its last part (`lr`). Runs without it form one group.
+    #[arg(long, value_name = "PARAM")]
+    pub group_by: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -38,6 +38,8 @@ pub struct Options {
     pub set: Vec<String>,
     /// Chart smoothing weight, over ROOT's `runboard.toml` (`None`: the file's, else the default).
     pub smoothing: Option<f64>,
+    /// Group runs by this param's value instead of by folder (`--group-by`).
+    pub group_by: Option<String>,
 }
 
 /// What a build did, for the summary line and the exit code.
@@ -104,7 +106,10 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
         .par_iter()
         .flat_map_iter(|c| load::read(&tree, c))
         .collect();
-    let runs = assign_ids(runs);
+    let mut runs = assign_ids(runs);
+    if let Some(key) = &opts.group_by {
+        group_by_param(&mut runs, key);
+    }
     let analyzed: Vec<Analyzed> = runs
         .into_par_iter()
         .map(|run| analyze::analyze(run, &settings.diagnostics))
@@ -190,6 +195,24 @@ fn assign_ids(mut runs: Vec<Run>) -> Vec<Run> {
 /// Longest slug kept whole; a folder name may be 255 bytes, `runs/<id>` must fit too.
 const MAX_SLUG: usize = 80;
 
+/// Put each run in the group `KEY=value` of its value of param `key` (the
+/// flattened key, else the first key whose last part is `key`), or in
+/// `KEY unset` when it has none.
+fn group_by_param(runs: &mut [Run], key: &str) {
+    for run in runs {
+        let flat = run.flat_params();
+        let value = flat.get(key).or_else(|| {
+            flat.iter()
+                .find(|(k, _)| k.rsplit('.').next() == Some(key))
+                .map(|(_, v)| v)
+        });
+        run.group = match value {
+            Some(v) => format!("{key}={v}"),
+            None => format!("{key} unset"),
+        };
+    }
+}
+
 /// Lower-case ASCII letters, digits and single dashes; `run` when nothing is
 /// left. A long one is cut and given a short hash of the whole text, so two
 /// long paths that share a beginning stay apart.
@@ -243,6 +266,22 @@ mod tests {
         assert!(slug(&a).len() <= MAX_SLUG + 9);
         assert_ne!(slug(&a), slug(&b), "long paths stay distinct");
         assert_eq!(slug(&a), slug(&a), "and stable");
+    }
+
+    #[test]
+    fn group_by_a_param_by_its_full_key_or_its_last_part() {
+        let mut runs = vec![
+            Run::new("a", "x", "f"),
+            Run::new("b", "x", "f"),
+            Run::new("c", "y", "f"),
+        ];
+        runs[0].params = serde_json::json!({"optimizer": {"lr": 0.001}});
+        runs[1].params = serde_json::json!({"optimizer": {"lr": 0.0003}});
+        group_by_param(&mut runs, "lr");
+        let groups: Vec<&str> = runs.iter().map(|r| r.group.as_str()).collect();
+        assert_eq!(groups, ["lr=0.001", "lr=0.0003", "lr unset"]);
+        group_by_param(&mut runs, "optimizer.lr");
+        assert_eq!(runs[0].group, "optimizer.lr=0.001");
     }
 
     #[test]

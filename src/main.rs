@@ -37,6 +37,7 @@ fn main() -> ExitCode {
                 templates: args.templates.clone(),
                 set: args.common.set.clone(),
                 smoothing: args.smoothing,
+                group_by: args.common.group_by.clone(),
             },
         ),
         Command::Formats => {
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
                 templates: None,
                 set: common.set.clone(),
                 smoothing: None,
+                group_by: common.group_by.clone(),
             },
         ),
     };
@@ -83,6 +85,7 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         templates: None,
         set: args.common.set.clone(),
         smoothing: None,
+        group_by: args.common.group_by.clone(),
     };
     let fail = |message: String| {
         eprintln!("runboard: error: {message}");
@@ -130,6 +133,7 @@ fn compare(args: &CompareArgs) -> ExitCode {
         templates: None,
         set: args.set.clone(),
         smoothing: None,
+        group_by: None,
     };
     let result = build(&opts)
         .map_err(|e| format!("{e:#}"))

@@ -589,3 +589,30 @@ fn formats_lists_every_reader_in_order() {
     }
     assert!(text.contains("detects: trainer_state.json"));
 }
+
+/// `--group-by lr` groups runs by their learning rate, wherever it sits in their params.
+#[test]
+fn group_by_a_param_makes_its_values_the_groups() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    build_into(&examples(), &site, &["--group-by", "lr"]);
+    let runs: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(site.join("data/runs.json")).unwrap()).unwrap();
+    let group_of = |path: &str| {
+        let run = runs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == path)
+            .unwrap();
+        run["group"].as_str().unwrap().to_string()
+    };
+    assert_eq!(group_of("lr-sweep/lr-3e-4-seed1"), "lr=0.0003");
+    assert_eq!(group_of("lr-sweep/lr-1e-4"), "lr=0.0001");
+    let page = fs::read_to_string(site.join("groups/lr-0.0003/index.html")).unwrap();
+    assert!(page.contains("<h1>lr=0.0003</h1>"));
+    assert!(
+        page.contains("3 seeds"),
+        "the seeds of lr 3e-4 are a set in their new group"
+    );
+}

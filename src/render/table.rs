@@ -22,9 +22,10 @@ const MAX_PARAM_COLUMNS: usize = 8;
 /// Param columns at most, shown or behind "show all" (the page's size is bounded).
 const MAX_ALL_PARAM_COLUMNS: usize = 40;
 
-/// Width and height of a sparkline's box, and its most points.
-const SPARK_BOX: (f64, f64) = (80.0, 20.0);
-const SPARK_POINTS: usize = 40;
+/// Width and height of a sparkline's box in whole units (drawn at half that
+/// size, so integer points are half-pixel precise), and its most points.
+const SPARK_BOX: (f64, f64) = (160.0, 40.0);
+const SPARK_POINTS: usize = 32;
 
 /// The table of some runs.
 #[derive(Serialize)]
@@ -107,14 +108,28 @@ pub struct RunRow<'a> {
     pub spread: [String; 4],
 }
 
-/// Numbers behind the formatted cells, for client-side sorting.
+/// Numbers behind the formatted cells, for client-side sorting; written
+/// with 7 significant digits (`1.169811e0`), which sorts as well as 17 do at
+/// less than half the bytes a thousand rows would spend on them.
 #[derive(Serialize, Default, Clone, Copy)]
 pub struct SortKeys {
+    #[serde(serialize_with = "sort_number")]
     pub final_train: Option<f64>,
+    #[serde(serialize_with = "sort_number")]
     pub best_train: Option<f64>,
+    #[serde(serialize_with = "sort_number")]
     pub final_val: Option<f64>,
+    #[serde(serialize_with = "sort_number")]
     pub best_val: Option<f64>,
+    #[serde(serialize_with = "sort_number")]
     pub gap: Option<f64>,
+}
+
+fn sort_number<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&format!("{v:.6e}")),
+        None => s.serialize_none(),
+    }
 }
 
 impl SortKeys {
@@ -402,7 +417,7 @@ fn mean_curve(curves: &[Vec<f64>]) -> Vec<f64> {
         .collect()
 }
 
-/// `values` as polyline points in the [`SPARK_BOX`], bucket means of up to
+/// `values` as polyline points (integers) in the [`SPARK_BOX`], bucket means of up to
 /// [`SPARK_POINTS`]; empty with fewer than two values.
 pub fn spark_points(values: &[f64]) -> String {
     if values.len() < 2 {
@@ -417,11 +432,11 @@ pub fn spark_points(values: &[f64]) -> String {
         .map(|(i, v)| {
             let x = i as f64 / (n - 1) as f64 * w;
             let y = if max > min {
-                1.0 + (max - v) / (max - min) * (h - 2.0)
+                2.0 + (max - v) / (max - min) * (h - 4.0)
             } else {
                 h / 2.0
             };
-            format!("{x:.1},{y:.1}")
+            format!("{},{}", x.round(), y.round())
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -504,7 +519,7 @@ mod tests {
     #[test]
     fn sparkline_points_fill_the_box_downward_for_a_falling_loss() {
         let pts = spark_points(&[4.0, 3.0, 2.0, 1.0]);
-        assert_eq!(pts, "0.0,1.0 26.7,7.0 53.3,13.0 80.0,19.0");
+        assert_eq!(pts, "0,2 53,14 107,26 160,38");
         assert_eq!(spark_points(&[1.0]), "");
     }
 }
