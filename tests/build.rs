@@ -338,6 +338,17 @@ fn a_sweep_gets_a_group_page_and_its_seeds_fold_into_one_row() {
         );
     }
     assert!(index.contains("<a href=\"groups/lr-sweep/index.html\" title=\"compare the runs of this group\">lr-sweep</a>"));
+    let run_page = fs::read_to_string(site.join("runs/lr-sweep-lr-1e-3/index.html")).unwrap();
+    assert!(
+        run_page.contains("<a href=\"../../groups/lr-sweep/index.html\""),
+        "the crumb leads to the group"
+    );
+    let lone =
+        fs::read_to_string(site.join("runs/failed-2026-03-05-tinyllama-oom/index.html")).unwrap();
+    assert!(
+        !lone.contains("groups/"),
+        "a group of one has no page to link"
+    );
 }
 
 #[test]

@@ -54,8 +54,8 @@ pub struct Comparison {
     pub spec: ChartSpec,
 }
 
-/// Comparison charts of every group with at least two runs, groups by name.
-pub fn comparisons(runs: &[Analyzed], smoothing: f64) -> Vec<GroupComparison<'_>> {
+/// Each group of two or more runs, by name, with a slug unique among them and its runs.
+fn groups_of_two_or_more(runs: &[Analyzed]) -> Vec<(&str, String, Vec<&Analyzed>)> {
     let mut groups: BTreeMap<&str, Vec<&Analyzed>> = BTreeMap::new();
     for a in runs {
         groups.entry(a.run.group.as_str()).or_default().push(a);
@@ -77,6 +77,24 @@ pub fn comparisons(runs: &[Analyzed], smoothing: f64) -> Vec<GroupComparison<'_>
                 }
                 slug = format!("{base}-{n}");
             }
+            (group, slug, members)
+        })
+        .collect()
+}
+
+/// Each group's page (`groups/<slug>/index.html`), for groups of two or more runs.
+pub fn group_pages(runs: &[Analyzed]) -> BTreeMap<&str, String> {
+    groups_of_two_or_more(runs)
+        .into_iter()
+        .map(|(group, slug, _)| (group, format!("groups/{slug}/index.html")))
+        .collect()
+}
+
+/// Comparison charts of every group with at least two runs, groups by name.
+pub fn comparisons(runs: &[Analyzed], smoothing: f64) -> Vec<GroupComparison<'_>> {
+    groups_of_two_or_more(runs)
+        .into_iter()
+        .map(|(group, slug, members)| {
             let sets = seed_sets(&members);
             let charts = CANDIDATES
                 .iter()

@@ -81,11 +81,19 @@ pub fn write_site_with(
         staging.write(rel, bytes)?;
     }
     staging.write(".nojekyll", b"")?;
+    let group_pages = compare::group_pages(runs);
     let notes: Vec<Vec<String>> = runs
         .par_iter()
-        .map(|a| write_run(theme, title, a, root, staging, options))
+        .map(|a| {
+            let group_page = group_pages.get(a.run.group.as_str());
+            write_run(theme, title, a, root, staging, options, group_page)
+        })
         .collect::<Result<_>>()?;
-    let (comparisons, group_pages) = write_groups(theme, title, runs, staging, options)?;
+    let (comparisons, written_pages) = write_groups(theme, title, runs, staging, options)?;
+    debug_assert_eq!(
+        written_pages, group_pages,
+        "run pages link the pages written"
+    );
     let mut index_view = view::index_view(title, runs, comparisons);
     index_view.table.link_groups(&group_pages);
     let index = theme.render("index.html", &index_view)?;
@@ -111,6 +119,7 @@ fn write_run(
     root: &Path,
     staging: &Staging,
     options: &ChartOptions,
+    group_page: Option<&String>,
 ) -> Result<Vec<String>> {
     let mut notes = Vec::new();
     let dir = format!("runs/{}", a.run.id);
@@ -156,7 +165,9 @@ fn write_run(
             }
         }
     }
-    let page = theme.render("run.html", &view::run_view(title, a, charts, system_charts))?;
+    let mut view = view::run_view(title, a, charts, system_charts);
+    view.group_href = group_page.cloned().unwrap_or_default();
+    let page = theme.render("run.html", &view)?;
     staging.write(&format!("{dir}/index.html"), page.as_bytes())?;
     let json = serde_json::to_string_pretty(&a.run)?;
     staging.write(&format!("{dir}/run.json"), json.as_bytes())?;

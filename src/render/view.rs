@@ -198,6 +198,8 @@ pub struct RunView<'a> {
     pub id: &'a str,
     pub name: &'a str,
     pub group: &'a str,
+    /// The group's page from the site root, empty when the group has none (one run).
+    pub group_href: String,
     pub path: &'a str,
     pub format: &'a str,
     pub date: Option<&'a str>,
@@ -412,6 +414,7 @@ pub fn run_view<'a>(
         id: &run.id,
         name: &run.name,
         group: &run.group,
+        group_href: String::new(),
         path: &run.path,
         format: &run.format,
         date: run.date.as_deref(),
