@@ -7,6 +7,7 @@
 
 use clap::Parser as _;
 use runboard::cli::{Cli, Command, CommonArgs, CompareArgs, SummaryArgs};
+use runboard::progress::{summary_line, Progress};
 use runboard::render::summary::{summary_md, SummaryOptions};
 use runboard::{build, BuildReport, Options};
 use std::process::ExitCode;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
                 templates: args.templates.clone(),
                 set: args.common.set.clone(),
                 smoothing: args.smoothing,
+                progress: Progress::on_stderr(!args.common.quiet),
             },
         ),
         Command::Formats => {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
                 templates: None,
                 set: common.set.clone(),
                 smoothing: None,
+                progress: Progress::on_stderr(!common.quiet),
             },
         ),
     };
@@ -83,6 +86,7 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         templates: None,
         set: args.common.set.clone(),
         smoothing: None,
+        progress: Progress::hidden(),
     };
     let fail = |message: String| {
         eprintln!("runboard: error: {message}");
@@ -130,6 +134,7 @@ fn compare(args: &CompareArgs) -> ExitCode {
         templates: None,
         set: args.set.clone(),
         smoothing: None,
+        progress: Progress::hidden(),
     };
     let result = build(&opts)
         .map_err(|e| format!("{e:#}"))
@@ -175,17 +180,13 @@ fn print_report(report: &BuildReport, opts: &Options, started: Instant) {
     if report.runs.is_empty() {
         eprintln!("warning: no runs found under {}", opts.root.display());
     }
-    let n = report.runs.len();
-    let with_problems = report.runs_with_problems();
-    let seconds = started.elapsed().as_secs_f64();
-    let runs = if n == 1 { "run" } else { "runs" };
-    match &opts.out {
-        Some(out) => eprintln!(
-            "Built {n} {runs} ({with_problems} with problems) into {}/ in {seconds:.1}s",
-            out.display().to_string().trim_end_matches('/')
-        ),
-        None => eprintln!("Checked {n} {runs} ({with_problems} with problems) in {seconds:.1}s"),
-    }
+    let line = summary_line(
+        report.runs.len(),
+        report.runs_with_problems(),
+        opts.out.as_deref(),
+        started.elapsed(),
+    );
+    eprintln!("{line}");
 }
 
 fn exit_code(report: &BuildReport, common: &CommonArgs) -> ExitCode {

@@ -62,10 +62,19 @@ pub fn write_site(
     root: &Path,
     staging: &Staging,
 ) -> Result<Vec<String>> {
-    write_site_with(theme, title, runs, root, staging, &ChartOptions::default())
+    let progress = crate::progress::Progress::hidden();
+    write_site_with(
+        theme,
+        title,
+        runs,
+        root,
+        staging,
+        &ChartOptions::default(),
+        &progress,
+    )
 }
 
-/// [`write_site`] with the charts drawn as `options` says.
+/// [`write_site`] with the charts drawn as `options` says, ticking `progress` once per run written.
 pub fn write_site_with(
     theme: &html::Theme,
     title: &str,
@@ -73,6 +82,7 @@ pub fn write_site_with(
     root: &Path,
     staging: &Staging,
     options: &ChartOptions,
+    progress: &crate::progress::Progress,
 ) -> Result<Vec<String>> {
     for (rel, bytes) in html::ASSETS {
         staging.write(rel, bytes)?;
@@ -80,7 +90,11 @@ pub fn write_site_with(
     staging.write(".nojekyll", b"")?;
     let notes: Vec<Vec<String>> = runs
         .par_iter()
-        .map(|a| write_run(theme, title, a, root, staging, options))
+        .map(|a| {
+            let written = write_run(theme, title, a, root, staging, options);
+            progress.tick();
+            written
+        })
         .collect::<Result<_>>()?;
     let comparisons = write_comparisons(runs, staging, options)?;
     let index = theme.render("index.html", &view::index_view(title, runs, comparisons))?;
