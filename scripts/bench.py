@@ -136,6 +136,12 @@ def fmt_s(seconds):
     return f"{seconds:.3f}s" if seconds < 10 else f"{seconds:.1f}s"
 
 
+def round_ratios(slow, fast):
+    """The ratio of each round's pair, run back to back: min–max."""
+    ratios = sorted(a.seconds / b.seconds for a, b in zip(slow, fast))
+    return f"{ratios[0]:.1f}–{ratios[-1]:.1f}"
+
+
 def faster(ratio):
     return f"runboard is {ratio:.1f}× faster" if ratio >= 1 else f"runboard is {1 / ratio:.1f}× slower"
 
@@ -155,6 +161,7 @@ class Bench:
         self.sections = []  # markdown of each section that ran
         self.runboard = None
         self.python = None
+        self.load_start = os.getloadavg()[0]
 
     def note(self, what, cmd):
         line = shell(cmd)
@@ -215,10 +222,10 @@ class Bench:
         os.rename(partial, path)
         return path
 
-    def out(self, name, fresh=True):
+    def out(self, name):
+        """target/bench/out/NAME, emptied: a full build starts from nothing."""
         path = os.path.join(WORK, "out", name)
-        if fresh:
-            shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         return path
 
@@ -265,7 +272,8 @@ class Bench:
               f"| runboard build | {spread(res['runboard'])} | {fmt_mb(median(res['runboard'], 'rss_kb'))} |",
               f"| peer_matplotlib.py | {spread(res['matplotlib'])} | "
               f"{fmt_mb(median(res['matplotlib'], 'rss_kb'))} (largest process) |",
-              "", f"**matplotlib / runboard = {ratio:.1f}: {faster(ratio)}.**", "", *check]
+              "", f"**matplotlib / runboard = {ratio:.1f}: {faster(ratio)}.** "
+              f"Round by round: {round_ratios(res['matplotlib'], res['runboard'])}.", "", *check]
         self.sections.append(md)
 
     def section_tensorboard(self):
@@ -301,9 +309,12 @@ class Bench:
               f"| ... of which imports / `Reload()` (measured inside) | {fmt_s(import_s)} / {fmt_s(load_s)} | |",
               "", f"**Whole command: TensorBoard / runboard = {self.figures['tb_ratio']:.1f} "
               f"({faster(self.figures['tb_ratio'])}); the load alone (no imports) / runboard = "
-              f"{self.figures['tb_load_ratio']:.1f} ({faster(self.figures['tb_load_ratio'])}).**", "",
+              f"{self.figures['tb_load_ratio']:.1f} ({faster(self.figures['tb_load_ratio'])}).** "
+              f"Round by round (whole command): {round_ratios(res['tensorboard'], res['runboard'])}.", "",
               f"Points read: runboard {rb_points:,} in {tb_runs} runs, TensorBoard {loads[0]['points']:,} "
-              f"in {loads[0]['runs']} runs."]
+              f"in {loads[0]['runs']} runs.", "",
+              f"<details><summary>{rel(loader)}</summary>", "", "```python", TB_LOADER.rstrip(), "```", "",
+              "</details>"]
         self.sections.append(md)
 
     def scaling_sizes(self):
@@ -387,6 +398,8 @@ class Bench:
                  f"- Commit: `{commit}`", f"- Date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
                  f"- Machine: {os.cpu_count()} cores ({cpu}), {mem} memory, {platform.system()} "
                  f"{platform.release()}",
+                 f"- Load average (1 min) at start and end: {self.load_start:.2f}, {os.getloadavg()[0]:.2f} "
+                 "(the machine is shared; the commands compared take turns so both feel the load)",
                  f"- Tools: {rustc_version()}, Python {platform.python_version()}"
                  + "".join(f", {v}" for v in self.versions()),
                  f"- Sections: {', '.join(ran)}; each figure the median of n repetitions (n in its table)",
