@@ -12,7 +12,8 @@ Sections (all by default; --only picks some):
                on gen_corpus --runs 100 --points 2000 --formats tb
   scaling      runboard time and peak memory for 100, 300 and 1,000 runs
                (--formats all --points 5000)
-  large        one run of 10 million points (--runs 1 --formats jsonl)
+  large        one run of 10 million points (--runs 1 --formats dvclive: one loss
+               series of exactly that many points, in a 0.45 GB TSV)
   incremental  a second build into the same output with nothing changed, and with
                one of the 1,000 runs changed, against a full build
 
@@ -48,6 +49,10 @@ WORK = os.path.join(PROJECT, "target", "bench")
 VENV = os.path.join(PROJECT, "target", "bench-venv")
 SECTIONS = ["peer", "tensorboard", "scaling", "large", "incremental"]
 PIP_PACKAGES = ["matplotlib", "tensorboard"]
+# The large run's format. Line-based, and its one train series has exactly
+# --large-points points in ~45 bytes a line; metrics.jsonl at 10M steps is 1.8 GB,
+# over runboard's 1 GiB per-file limit (refused unread; --large-format jsonl shows it).
+LARGE_FORMATS = ["dvclive", "jsonl", "csv", "mlflow"]
 
 # TensorBoard's own loader, as its backend uses it: every scalar and tensor kept
 # (size guidance 0 = no sampling), run folders found and read by Reload().
@@ -92,9 +97,11 @@ def log(message):
 
 
 def rel(path):
-    """A path as the report shows it: relative to the project when inside it."""
+    """A path as the report shows it: relative to the project when inside it or
+    beside it (`../shared/bench/...`), else absolute."""
     path = os.path.abspath(path)
-    return os.path.relpath(path, PROJECT) if path.startswith(PROJECT + os.sep) else path
+    near = path.startswith(os.path.dirname(PROJECT) + os.sep)
+    return os.path.relpath(path, PROJECT) if near else path
 
 
 def shell(cmd):
@@ -342,22 +349,26 @@ class Bench:
         self.sections.append(md)
 
     def section_large(self):
-        points = self.args.large_points
-        root = self.corpus(1, points, "jsonl")
+        points, fmt = self.args.large_points, self.args.large_format
+        root = self.corpus(1, points, fmt)
         out = os.path.join(WORK, "out", "large")
         cmd = self.rb_cmd(root, out)
         self.note(f"runboard on one run of {points:,} points", cmd)
         res = self.interleaved({"large": (lambda: self.out("large"), cmd)}, self.reps(3), "large")
         run = read_runs_json(out)[0]
-        series = ", ".join(f"{m['name']} {m['points']:,}" for m in run["metrics"])
+        series = ", ".join(f"{m['name']} {m['points']:,}" for m in run["metrics"]) or "none"
         size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(root) for f in fs)
+        errors = [f"{p['file']}: {p['message']}" for p in run["problems"] if p["severity"] == "error"]
         self.figures["large_s"] = median(res["large"])
         self.figures["large_rss"] = median(res["large"], "rss_kb")
+        self.figures["large_unread"] = bool(errors)
         self.sections.append([
-            f"## One run of {points:,} logged steps (metrics.jsonl, {size / 1e6:,.0f} MB)", "",
+            f"## One run of {points:,} logged steps ({fmt}, {size / 1e6:,.0f} MB on disk)", "",
             "| Median wall time (n, min–max) | Peak RSS |", "|---|---|",
             f"| {spread(res['large'])} | {fmt_mb(self.figures['large_rss'])} |", "",
-            f"Series read: {series}."])
+            f"Series read: {series}.",
+            *(["", "**runboard did not read it all, so this time is not the time to read it:** "
+               + "; ".join(errors)] if errors else [])])
 
     def section_incremental(self):
         sizes, points = self.scaling_sizes()
@@ -412,8 +423,10 @@ class Bench:
                 shown = f"{v:.1f}×" if key in ("peer_ratio", "tb_ratio", "tb_load_ratio") else f"{v:.2f}"
                 lines.append(f"| {what} | {goal} | {shown} | {'met' if test(v) else 'not met'} |")
         if "large_s" in self.figures:
-            lines.append(f"| one run of {self.args.large_points:,} steps | (figure only) | "
-                         f"{fmt_s(self.figures['large_s'])}, {fmt_mb(self.figures['large_rss'])} | |")
+            unread = " (not read: see below)" if self.figures["large_unread"] else ""
+            lines.append(f"| one run of {self.args.large_points:,} steps ({self.args.large_format}) | "
+                         f"(figure only) | {fmt_s(self.figures['large_s'])}, "
+                         f"{fmt_mb(self.figures['large_rss'])}{unread} | |")
         for md in self.sections:
             lines += [""] + md
         lines += ["", "## Commands", "", "Run from the project folder; `runboard` is `target/release/runboard` "
@@ -559,6 +572,8 @@ def parse_args():
                     help="the shared folder holding bench/gen_corpus.py (default ../shared)")
     ap.add_argument("--large-points", type=int, default=10_000_000,
                     help="logged steps of the large section's one run (default 10,000,000)")
+    ap.add_argument("--large-format", choices=LARGE_FORMATS, default=LARGE_FORMATS[0],
+                    help="gen_corpus format of that run (default dvclive)")
     args = ap.parse_args()
     if args.reps is not None and args.reps < 1:
         ap.error("--reps must be at least 1")
