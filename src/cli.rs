@@ -79,7 +79,7 @@ pub struct CommonArgs {
     /// Worker threads for reading and rendering, 1 to 1024 (default: one per core). The output does not depend on it.
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
-    /// Print nothing but fatal errors (no problems, no summary line).
+    /// Print nothing but fatal errors (no progress bar, no problems, no summary line).
     #[arg(short, long)]
     pub quiet: bool,
     /// Exit with code 2 when any run has an error-level problem.

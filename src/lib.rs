@@ -11,6 +11,7 @@ pub mod discover;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod progress;
 pub mod render;
 pub mod settings;
 
@@ -40,6 +41,8 @@ pub struct Options {
     pub smoothing: Option<f64>,
     /// Group runs by this param's value instead of by folder (`--group-by`).
     pub group_by: Option<String>,
+    /// Ticked as sources are read and runs rendered; hidden unless the binary shows it.
+    pub progress: progress::Progress,
 }
 
 /// What a build did, for the summary line and the exit code.
@@ -88,7 +91,9 @@ pub fn build(opts: &Options) -> Result<BuildReport> {
         pool = pool.num_threads(jobs.max(1));
     }
     let pool = pool.build().context("cannot start worker threads")?;
-    pool.install(|| build_in_pool(opts))
+    let built = pool.install(|| build_in_pool(opts));
+    opts.progress.finish();
+    built
 }
 
 fn build_in_pool(opts: &Options) -> Result<BuildReport> {
@@ -102,9 +107,14 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
     let mut tree = discover::walk(&opts.root, out.as_deref())?;
     let mut skipped = std::mem::take(&mut tree.skipped);
     let candidates = load::find_candidates(&tree);
+    opts.progress.stage("reading", candidates.len());
     let runs: Vec<Run> = candidates
         .par_iter()
-        .flat_map_iter(|c| load::read(&tree, c))
+        .flat_map_iter(|c| {
+            let read = load::read(&tree, c);
+            opts.progress.tick();
+            read
+        })
         .collect();
     let mut runs = assign_ids(runs);
     if let Some(key) = &opts.group_by {
@@ -116,6 +126,7 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
         .collect();
     if let Some(out) = &out {
         let staging = output::Staging::new(out)?;
+        opts.progress.stage("rendering", analyzed.len());
         let notes = render::write_site_with(
             &theme,
             &opts.title,
@@ -123,6 +134,7 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
             &tree.root,
             &staging,
             &settings.chart_options(),
+            &opts.progress,
         )?;
         staging.commit()?;
         skipped.extend(notes);

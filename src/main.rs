@@ -7,6 +7,7 @@
 
 use clap::Parser as _;
 use runboard::cli::{Cli, Command, CommonArgs, CompareArgs, SummaryArgs};
+use runboard::progress::{summary_line, Progress};
 use runboard::render::summary::{summary_md, SummaryOptions};
 use runboard::{build, BuildReport, Options};
 use std::process::ExitCode;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
                 set: args.common.set.clone(),
                 smoothing: args.smoothing,
                 group_by: args.common.group_by.clone(),
+                progress: Progress::on_stderr(!args.common.quiet),
             },
         ),
         Command::Formats => {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
                 set: common.set.clone(),
                 smoothing: None,
                 group_by: common.group_by.clone(),
+                progress: Progress::on_stderr(!common.quiet),
             },
         ),
     };
@@ -86,6 +89,7 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         set: args.common.set.clone(),
         smoothing: None,
         group_by: args.common.group_by.clone(),
+        progress: Progress::hidden(),
     };
     let fail = |message: String| {
         eprintln!("runboard: error: {message}");
@@ -134,6 +138,7 @@ fn compare(args: &CompareArgs) -> ExitCode {
         set: args.set.clone(),
         smoothing: None,
         group_by: None,
+        progress: Progress::hidden(),
     };
     let result = build(&opts)
         .map_err(|e| format!("{e:#}"))
@@ -179,17 +184,13 @@ fn print_report(report: &BuildReport, opts: &Options, started: Instant) {
     if report.runs.is_empty() {
         eprintln!("warning: no runs found under {}", opts.root.display());
     }
-    let n = report.runs.len();
-    let with_problems = report.runs_with_problems();
-    let seconds = started.elapsed().as_secs_f64();
-    let runs = if n == 1 { "run" } else { "runs" };
-    match &opts.out {
-        Some(out) => eprintln!(
-            "Built {n} {runs} ({with_problems} with problems) into {}/ in {seconds:.1}s",
-            out.display().to_string().trim_end_matches('/')
-        ),
-        None => eprintln!("Checked {n} {runs} ({with_problems} with problems) in {seconds:.1}s"),
-    }
+    let line = summary_line(
+        report.runs.len(),
+        report.runs_with_problems(),
+        opts.out.as_deref(),
+        started.elapsed(),
+    );
+    eprintln!("{line}");
 }
 
 fn exit_code(report: &BuildReport, common: &CommonArgs) -> ExitCode {

@@ -65,10 +65,19 @@ pub fn write_site(
     root: &Path,
     staging: &Staging,
 ) -> Result<Vec<String>> {
-    write_site_with(theme, title, runs, root, staging, &ChartOptions::default())
+    let progress = crate::progress::Progress::hidden();
+    write_site_with(
+        theme,
+        title,
+        runs,
+        root,
+        staging,
+        &ChartOptions::default(),
+        &progress,
+    )
 }
 
-/// [`write_site`] with the charts drawn as `options` says.
+/// [`write_site`] with the charts drawn as `options` says, ticking `progress` once per run written.
 pub fn write_site_with(
     theme: &html::Theme,
     title: &str,
@@ -76,6 +85,7 @@ pub fn write_site_with(
     root: &Path,
     staging: &Staging,
     options: &ChartOptions,
+    progress: &crate::progress::Progress,
 ) -> Result<Vec<String>> {
     for (rel, bytes) in html::ASSETS {
         staging.write(rel, bytes)?;
@@ -86,7 +96,9 @@ pub fn write_site_with(
         .par_iter()
         .map(|a| {
             let group_page = group_pages.get(a.run.group.as_str());
-            write_run(theme, title, a, root, staging, options, group_page)
+            let written = write_run(theme, title, a, root, staging, options, group_page);
+            progress.tick();
+            written
         })
         .collect::<Result<_>>()?;
     let (comparisons, written_pages) = write_groups(theme, title, runs, staging, options)?;
