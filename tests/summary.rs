@@ -31,7 +31,7 @@ fn example_summary_leads_with_the_marker_and_findings() {
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.starts_with("<!-- runboard-summary -->\n"));
     assert!(
-        md.contains("**10 runs** · best: **tinyllama-long**"),
+        md.contains("**12 runs** · best: **tinyllama-long**"),
         "{md}"
     );
     let errors = md.find("- ❌ **").unwrap();
@@ -199,29 +199,31 @@ fn the_index_filters_highlights_bests_and_draws_sparklines() {
     assert!(index.contains("class=\"run-filter\""));
     assert_eq!(
         index.matches("<polyline points=").count(),
-        10,
-        "one sparkline per run with a loss"
+        13,
+        "one sparkline per run with a loss (12), and the seed set's mean"
     );
     // tinyllama-long has the lowest best val loss (0.9548) of the examples.
     let row_start = index.find(">tinyllama-long</a>").unwrap();
     let row = &index[row_start..row_start + index[row_start..].find("</tr>").unwrap()];
     assert!(
-        row.contains("class=\"num best\" data-value=\"0.9548"),
+        row.contains("class=\"best\" data-value=\"9.548"),
         "{row}"
     );
     assert_eq!(
-        index.matches("num best").count(),
+        index.matches("<td class=\"best\"").count(),
         4,
-        "one best per loss column"
+        "one best run per loss column (a lone seed set has no other set to beat)"
     );
-    // Eight differing params show; the rest are columns behind a checkbox that needs no script.
-    let total = index
-        .matches("<th data-sort=\"auto\" class=\"param")
-        .count();
-    let extra = index
-        .matches("<th data-sort=\"auto\" class=\"param extra\"")
-        .count();
-    assert_eq!(total - extra, 8);
-    assert!(extra > 0 && index.contains(&format!("Show all {total} differing params")));
-    assert!(index.find("id=\"all-params\"").unwrap() < index.find("class=\"table-wrap\"").unwrap());
+    // The differing params show first; every param is a column, the rest behind a
+    // checkbox that needs no script (style.css hides columns past `shown-N`).
+    let total = index.matches("<th data-sort=\"auto\"").count();
+    let shown: usize = index
+        .split("class=\"runs sortable shown-")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert_eq!(shown, 8, "eight differing params show");
+    assert!(total > shown && index.contains(&format!("Show all {total} params")));
+    assert!(index.find("id=\"all-params-index\"").unwrap() < index.find("class=\"table-wrap\"").unwrap());
 }
