@@ -359,13 +359,15 @@ fn run_pages_offer_other_x_axes_and_group_system_charts() {
     let dir = site.join("runs/lr-sweep-lr-1e-3");
     let page = fs::read_to_string(dir.join("index.html")).unwrap();
     for axis in ["wall_time", "epoch"] {
-        let png = format!("loss-by-{axis}.png");
-        assert!(dir.join(&png).is_file(), "{png}");
+        let svg = format!("loss-by-{axis}.svg");
+        assert!(dir.join(&svg).is_file(), "{svg}");
         assert!(
-            page.contains(&format!("<img src=\"{png}\"")),
-            "{png} on the page"
+            page.contains(&format!("<img src=\"{svg}\"")),
+            "{svg} on the page"
         );
     }
+    // PNGs for the curves (markdown, pull requests), none for system charts.
+    assert!(dir.join("loss.png").is_file() && !dir.join("throughput.png").exists());
     let (curves, system) = page
         .split_once("<h2>System</h2>")
         .expect("a System section");

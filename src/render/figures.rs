@@ -18,9 +18,9 @@ pub struct ChartView {
     pub family: &'static str,
     /// Inline SVG (already escaped by the chart renderer).
     pub svg: String,
-    /// File name of the PNG beside the page.
+    /// File name of the PNG beside the page; empty for a system chart (no PNG).
     pub png: String,
-    /// The same chart against other x axes (wall time, epoch, tokens), as PNGs beside the page.
+    /// The same chart against other x axes (wall time, epoch, tokens), as SVG files beside the page.
     pub alternates: Vec<AltChartView>,
 }
 
@@ -31,8 +31,8 @@ pub struct AltChartView {
     pub axis: &'static str,
     /// `wall time`, `epoch`, `tokens`: for people.
     pub label: &'static str,
-    /// File name of the PNG beside the page.
-    pub png: String,
+    /// File name of the SVG beside the page.
+    pub file: String,
 }
 
 /// One group's comparison charts on the index.

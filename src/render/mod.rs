@@ -139,24 +139,36 @@ fn write_run(
     for chart in curves::run_charts(a, options.smoothing) {
         let key = chart.kind.key();
         let failed = |e: String| anyhow!("chart {key} of run {}: {e}", a.run.id);
-        let drawn = chart::render_svg_and_png(&chart.spec).map_err(failed)?;
-        let png_name = format!("{key}.png");
-        staging.write(&format!("{dir}/{png_name}"), &drawn.png)?;
+        // PNGs are for markdown and pull requests: the curves get one; system
+        // charts and the other x axes are seen on the page, as SVG only, which
+        // costs a tenth of a PNG to make.
+        let (svg, png_name) = match chart.kind.is_system() {
+            true => (
+                chart::render_svg(&chart.spec).map_err(failed)?,
+                String::new(),
+            ),
+            false => {
+                let drawn = chart::render_svg_and_png(&chart.spec).map_err(failed)?;
+                let png_name = format!("{key}.png");
+                staging.write(&format!("{dir}/{png_name}"), &drawn.png)?;
+                (drawn.svg, png_name)
+            }
+        };
         let mut alternates = Vec::new();
         for (axis, spec) in &chart.alternates {
-            let png = chart::render_png(spec).map_err(failed)?;
-            let name = format!("{key}-by-{}.png", axis.key());
-            staging.write(&format!("{dir}/{name}"), &png)?;
+            let svg = chart::render_svg(spec).map_err(failed)?;
+            let name = format!("{key}-by-{}.svg", axis.key());
+            staging.write(&format!("{dir}/{name}"), svg.as_bytes())?;
             alternates.push(figures::AltChartView {
                 axis: axis.key(),
                 label: axis.name(),
-                png: name,
+                file: name,
             });
         }
         let shown = figures::ChartView {
             title: chart.kind.title().to_string(),
             family: key,
-            svg: drawn.svg,
+            svg,
             png: png_name,
             alternates,
         };
