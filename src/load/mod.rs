@@ -23,6 +23,7 @@ pub mod dvclive;
 pub mod hf_trainer;
 pub mod json_runs;
 pub mod lenient_json;
+pub mod lines;
 pub mod merge;
 pub mod metrics_jsonl;
 pub mod mlflow;
