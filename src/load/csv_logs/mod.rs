@@ -93,7 +93,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
 
 /// Read one metrics CSV into `run`: its format name, points, problems and status.
 fn read_table(run: &mut Run, source: &SourceText) {
-    let Some(header) = read_header(&source.text) else {
+    let Some(header) = read_header(source.text()) else {
         let message =
             "no metrics header (an epoch or step column and a metric column) on the first line";
         run.problems
@@ -102,7 +102,7 @@ fn read_table(run: &mut Run, source: &SourceText) {
         return;
     };
     run.format = header.dialect.format_name().to_string();
-    let extent = table::read_rows(run, &source.text, &source.rel, &header);
+    let extent = table::read_rows(run, source.text(), &source.rel, &header);
     status::decide_status(run, header.dialect, &extent, &source.name);
 }
 
@@ -172,7 +172,7 @@ mod tests {
         } else {
             format!("{dir}/{name}")
         };
-        SourceText::text(&rel, text)
+        SourceText::from_text(&rel, text)
     }
 
     fn read(path: &str, texts: &[SourceText]) -> Vec<Run> {

@@ -124,7 +124,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
         texts.iter().partition(|t| t.rel == project_params);
     for source in own.into_iter().chain(project) {
         if source.name.ends_with(".tsv") {
-            let (rows, problems) = parse_metric_tsv(&source.text, &source.rel);
+            let (rows, problems) = parse_metric_tsv(source.text(), &source.rel);
             run.problems.extend(problems);
             histories.push((metric_name(&run.path, &source.rel), &source.rel, rows));
         } else if source.name == "metrics.json" {
@@ -135,7 +135,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     }
     push_histories(&mut run, &histories);
     if let Some(source) = summary {
-        read_summary(&mut run, &source.text, &source.rel);
+        read_summary(&mut run, source.text(), &source.rel);
     }
     run.status_reason = "DVCLive records no end of run".to_string();
     vec![run]

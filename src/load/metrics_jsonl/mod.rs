@@ -47,7 +47,7 @@ pub fn claim(view: &FolderView) -> Vec<FileEntry> {
 pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     for source in texts {
         if source.name.ends_with(".jsonl") {
-            read_metrics_jsonl(&mut run, &source.text, &source.rel);
+            read_metrics_jsonl(&mut run, source.text(), &source.rel);
         } else {
             read_params(&mut run, source);
         }

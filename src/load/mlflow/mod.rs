@@ -98,22 +98,22 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     let mut metric_files = Vec::new();
     for source in texts {
         if source.rel == own_meta {
-            meta = Some(read_meta(&mut run, &source.text, &source.rel));
+            meta = Some(read_meta(&mut run, source.text(), &source.rel));
         } else if let Some(name) = source.rel.strip_prefix(&params_dir) {
-            params.insert(name.to_string(), Value::String(single_value(&source.text)));
+            params.insert(name.to_string(), Value::String(single_value(source.text())));
         } else if let Some(name) = source.rel.strip_prefix(&tags_dir) {
-            let value = single_value(&source.text);
+            let value = single_value(source.text());
             if name == "mlflow.runName" {
                 tag_name = Some(value);
             } else if !SKIPPED_TAGS.contains(&name) {
                 tags.insert(name.to_string(), Value::String(value));
             }
         } else if let Some(name) = source.rel.strip_prefix(&metrics_dir) {
-            let (lines, problems) = parse_metric_file(&source.text, &source.rel);
+            let (lines, problems) = parse_metric_file(source.text(), &source.rel);
             run.problems.extend(problems);
             metric_files.push((name.to_string(), source.rel.clone(), lines));
         } else if source.name == "meta.yaml" {
-            read_experiment_meta(&mut run, &source.text, &source.rel);
+            read_experiment_meta(&mut run, source.text(), &source.rel);
         }
     }
     if !tags.is_empty() && !params.contains_key("tags") {

@@ -102,7 +102,7 @@ pub fn read_run(run: Run, texts: &[SourceText]) -> Vec<Run> {
     if texts.len() <= 1 {
         let mut run = run;
         if let Some(source) = texts.first() {
-            read_plain_log(&mut run, &source.text, &source.rel);
+            read_plain_log(&mut run, source.text(), &source.rel);
         }
         return vec![run];
     }
@@ -119,7 +119,7 @@ pub fn read_run(run: Run, texts: &[SourceText]) -> Vec<Run> {
                 .to_string();
             one.sources = vec![source.rel.clone()];
             one.problems.retain(|p| p.file == source.rel);
-            read_plain_log(&mut one, &source.text, &source.rel);
+            read_plain_log(&mut one, source.text(), &source.rel);
             one
         })
         .collect()

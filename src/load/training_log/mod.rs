@@ -76,8 +76,13 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     // Order matters: the log's validation points come first, validation.txt only fills gaps.
     for source in texts {
         match source.name.as_str() {
-            "training.log" if source.text.chars().all(|c| c.is_whitespace() || c == '\0') => {
-                let what = if source.text.contains('\0') {
+            "training.log"
+                if source
+                    .text()
+                    .chars()
+                    .all(|c| c.is_whitespace() || c == '\0') =>
+            {
+                let what = if source.text().contains('\0') {
                     "holds only NUL bytes (a crash mid-write?)"
                 } else {
                     "is empty"
@@ -88,8 +93,8 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
                     format!("training.log {what}; nothing to read"),
                 ));
             }
-            "training.log" => read_training_log(&mut run, &source.text, &source.rel),
-            "validation.txt" => read_validation(&mut run, &source.text, &source.rel),
+            "training.log" => read_training_log(&mut run, source.text(), &source.rel),
+            "validation.txt" => read_validation(&mut run, source.text(), &source.rel),
             _ => read_params(&mut run, source),
         }
     }
