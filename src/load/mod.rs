@@ -144,7 +144,7 @@ pub static FORMATS: &[Format] = &[
         name: "metrics_jsonl",
         claim: metrics_jsonl::claim,
         read: metrics_jsonl::read_run,
-        lines: no_lines,
+        lines: metrics_jsonl::by_lines,
     },
     Format {
         name: "csv_logs",
@@ -676,6 +676,9 @@ fn read_tail(file: &FileEntry) -> String {
 pub fn file_named<'a>(folder: &'a Folder, name: &str) -> Option<&'a FileEntry> {
     folder.files.iter().find(|f| f.name == name)
 }
+
+#[cfg(test)]
+mod stream_tests;
 
 #[cfg(test)]
 mod tests {
