@@ -162,7 +162,7 @@ pub static FORMATS: &[Format] = &[
         name: "training_log",
         claim: training_log::claim,
         read: training_log::read_run,
-        lines: no_lines,
+        lines: training_log::by_lines,
     },
 ];
 
