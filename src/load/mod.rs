@@ -126,7 +126,7 @@ pub static FORMATS: &[Format] = &[
         name: "mlx_lm",
         claim: mlx_lm::claim,
         read: mlx_lm::read_run,
-        lines: no_lines,
+        lines: mlx_lm::by_lines,
     },
     Format {
         name: "trackio",
