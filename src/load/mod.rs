@@ -156,7 +156,7 @@ pub static FORMATS: &[Format] = &[
         name: "plain_log",
         claim: plain_logs::claim,
         read: plain_logs::read_run,
-        lines: no_lines,
+        lines: plain_logs::by_lines,
     },
     Format {
         name: "training_log",
