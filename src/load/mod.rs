@@ -68,7 +68,8 @@ pub struct Format {
     /// Turn the run's texts into runs (a pure function of its inputs).
     read: ReadFn,
     /// Which of its claimed files it reads line by line, so that they may be
-    /// streamed when large (its `read` must then use [`SourceText::lines`]).
+    /// streamed when large (its `read` must then use [`SourceText::lines`],
+    /// or [`SourceText::reader`] for a stream parser of its own).
     lines: LinesFn,
 }
 
@@ -150,7 +151,7 @@ pub static FORMATS: &[Format] = &[
         name: "csv_logs",
         claim: csv_logs::claim,
         read: csv_logs::read_run,
-        lines: no_lines,
+        lines: csv_logs::by_lines,
     },
     Format {
         name: "plain_log",
@@ -306,6 +307,20 @@ impl SourceText {
                     &self.rel,
                     Problem::error(&self.rel, None, format!("cannot read: {e}")),
                 ),
+            },
+        }
+    }
+
+    /// Its bytes as a reader, from memory or streamed from disk alike, for a
+    /// reader that parses a stream itself (CSV, whose quoted cells may hold
+    /// newlines); a file that cannot be opened is a problem.
+    pub fn reader(&self) -> Result<Box<dyn Read + '_>, Problem> {
+        match &self.content {
+            Content::Text(text) => Ok(Box::new(text.as_bytes())),
+            Content::Bytes(bytes) => Ok(Box::new(bytes.as_slice())),
+            Content::Stream(path) => match std::fs::File::open(path) {
+                Ok(file) => Ok(Box::new(file)),
+                Err(e) => Err(Problem::error(&self.rel, None, format!("cannot read: {e}"))),
             },
         }
     }

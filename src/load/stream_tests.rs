@@ -14,7 +14,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Formats whose readers stream their line-based files.
-const STREAMING: &[&str] = &["metrics_jsonl", "training_log", "mlx_lm", "plain_log"];
+const STREAMING: &[&str] = &[
+    "metrics_jsonl",
+    "training_log",
+    "mlx_lm",
+    "plain_log",
+    "csv_logs",
+];
 
 fn manifest(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
