@@ -90,7 +90,8 @@ pub struct Lines<'a> {
     ends_with_newline: bool,
     /// A lossy copy of the current line when it was not valid UTF-8.
     scratch: String,
-    invalid_utf8: bool,
+    /// The first line that was not valid UTF-8.
+    invalid_utf8: Option<usize>,
     long_lines: usize,
     last_long_line: usize,
     problems: Vec<Problem>,
@@ -138,7 +139,7 @@ impl<'a> Lines<'a> {
             skipping: false,
             ends_with_newline: false,
             scratch: String::new(),
-            invalid_utf8: false,
+            invalid_utf8: None,
             long_lines: 0,
             last_long_line: 0,
             problems: Vec::new(),
@@ -158,6 +159,11 @@ impl<'a> Lines<'a> {
         self.chunk = chunk.max(1);
         self.max_line = max_line;
         self
+    }
+
+    /// The first line met so far that was not valid UTF-8.
+    pub fn invalid_utf8_line(&self) -> Option<usize> {
+        self.invalid_utf8
     }
 
     /// True when the last byte read was a newline (false for an empty file).
@@ -218,8 +224,8 @@ impl<'a> Lines<'a> {
             let text = match std::str::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(_) => {
-                    if !self.invalid_utf8 {
-                        self.invalid_utf8 = true;
+                    if self.invalid_utf8.is_none() {
+                        self.invalid_utf8 = Some(self.line);
                         self.problems.push(Problem::warning(
                             self.file,
                             Some(self.line),

@@ -111,7 +111,22 @@ fn read_table(run: &mut Run, source: &SourceText) {
             table::Extent::default()
         }
     };
+    if extent.invalid_utf8 {
+        report_invalid_utf8(run, source);
+    }
     status::decide_status(run, header.dialect, &extent, &source.name);
+}
+
+/// The line of a streamed CSV's first invalid UTF-8, found again line by line
+/// (a read whole said so before its reader started).
+fn report_invalid_utf8(run: &mut Run, source: &SourceText) {
+    let mut lines = source.lines();
+    while lines.invalid_utf8_line().is_none() && lines.next_line().is_some() {}
+    if let Some(line) = lines.invalid_utf8_line() {
+        let message = "not valid UTF-8; invalid bytes replaced";
+        run.problems
+            .push(Problem::warning(&source.rel, Some(line), message));
+    }
 }
 
 /// The first two non-blank lines of a CSV, the second with its newline only

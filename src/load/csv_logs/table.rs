@@ -30,6 +30,8 @@ pub(super) struct Extent {
     pub last_row_ends_epoch: bool,
     /// True when the last line was cut short: the writer was probably killed.
     pub torn: bool,
+    /// True when a cell was not valid UTF-8 (replaced; the caller says where).
+    pub invalid_utf8: bool,
 }
 
 /// Read a metrics CSV's rows into `run` from `input` (a text in memory or a
@@ -38,7 +40,8 @@ pub(super) struct Extent {
 /// Records are read one ahead, so the last one is known when it comes (a
 /// short last row without a final newline is a torn write). Cells are read as
 /// bytes and made text here: invalid UTF-8 in a streamed file is replaced and
-/// reported once, with the line of the first record that had it.
+/// [`Extent::invalid_utf8`] set (the csv reader's line numbers are not
+/// physical lines after a CRLF or a blank line, so it cannot say where).
 ///
 /// [`read_header`]: super::header::read_header
 pub(super) fn read_rows(run: &mut Run, input: impl Read, file: &str, header: &Header) -> Extent {
@@ -50,7 +53,6 @@ pub(super) fn read_rows(run: &mut Run, input: impl Read, file: &str, header: &He
         first_time: None,
         extent: Extent::default(),
         seen_header: false,
-        invalid_utf8: None,
     };
     let input = match without_bom(input) {
         Ok(input) => input,
@@ -74,11 +76,6 @@ pub(super) fn read_rows(run: &mut Run, input: impl Read, file: &str, header: &He
         let ends_with_newline = matches!(reader.get_ref().last, Some(b'\n' | b'\r'));
         rows.take_record(run, &record, !more, ends_with_newline);
         std::mem::swap(&mut record, &mut ahead);
-    }
-    if let Some(line) = rows.invalid_utf8 {
-        let message = "not valid UTF-8; invalid bytes replaced";
-        run.problems
-            .push(Problem::warning(file, Some(line), message));
     }
     rows.extent
 }
@@ -131,8 +128,6 @@ struct Rows<'a> {
     extent: Extent,
     /// The header row was met (it is skipped, and so is a repeat of it).
     seen_header: bool,
-    /// The line of the first record that was not valid UTF-8.
-    invalid_utf8: Option<usize>,
 }
 
 impl Rows<'_> {
@@ -168,7 +163,7 @@ impl Rows<'_> {
             .map(|cell| match std::str::from_utf8(cell) {
                 Ok(text) => Cow::Borrowed(text.trim()),
                 Err(_) => {
-                    self.invalid_utf8.get_or_insert(line);
+                    self.extent.invalid_utf8 = true;
                     Cow::Owned(String::from_utf8_lossy(cell).trim().to_string())
                 }
             })
