@@ -91,13 +91,13 @@ pub static FORMATS: &[Format] = &[
         name: "mlflow",
         claim: mlflow::claim,
         read: mlflow::read_run,
-        lines: no_lines,
+        lines: mlflow::by_lines,
     },
     Format {
         name: "dvclive",
         claim: dvclive::claim,
         read: dvclive::read_run,
-        lines: no_lines,
+        lines: dvclive::by_lines,
     },
     Format {
         name: "sacred",
