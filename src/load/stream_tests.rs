@@ -214,3 +214,53 @@ fn a_gen_corpus_tree_reads_alike_streamed_and_whole() {
         assert!(streamed.contains(format), "no {format} file was streamed");
     }
 }
+
+/// A few MB of log in each line shape: lines and frames straddle the 1 MiB
+/// chunks the streamed files are read in, through the real readers.
+#[test]
+fn files_of_several_chunks_read_alike_streamed_and_whole() {
+    use std::fmt::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut jsonl = String::new();
+    let mut frames = String::from("Starting training\n");
+    let mut plain = String::new();
+    for step in 1..=40_000u32 {
+        let loss = 4.0 / f64::from(step).sqrt();
+        writeln!(
+            jsonl,
+            "{{\"step\": {step}, \"train/loss\": {loss}, \"note\": \"é{step:07}\"}}"
+        )
+        .unwrap();
+        write!(
+            frames,
+            "\rTraining:  {}%|#| {step}/40000 [00:{:02}<00:00, 9it/s, loss={loss:.5}]",
+            step / 400,
+            step % 60
+        )
+        .unwrap();
+        writeln!(
+            plain,
+            "iter {step}: loss {loss:.5}, time 12.{step}ms, mfu 9.{step}%"
+        )
+        .unwrap();
+    }
+    frames.push_str("\nValidation loss: 1.5\nTraining complete\n");
+    let files: [(&str, &[u8]); 3] = [
+        ("jsonl/metrics.jsonl", jsonl.as_bytes()),
+        ("tt/training.log", frames.as_bytes()),
+        ("plain/train.log", plain.as_bytes()),
+    ];
+    assert!(files
+        .iter()
+        .all(|(_, b)| b.len() > 2 * super::lines::CHUNK_BYTES));
+    write_tree(dir.path(), &files);
+    let streamed = assert_streaming_changes_nothing(dir.path());
+    assert_eq!(streamed.len(), 3, "{streamed:?}");
+    let tree = walk(dir.path(), None).unwrap();
+    for candidate in find_candidates(&tree) {
+        let run = &read_streaming_above(&tree, &candidate, 0)[0];
+        let points: usize = run.metrics.iter().map(|s| s.points.len()).sum();
+        assert!(points >= 40_000, "{}: {points} points", run.path);
+        assert!(run.problems.is_empty(), "{}: {:?}", run.path, run.problems);
+    }
+}
