@@ -324,11 +324,6 @@ impl SourceText {
             },
         }
     }
-
-    /// True when it is left on disk to be streamed.
-    pub fn is_streamed(&self) -> bool {
-        matches!(self.content, Content::Stream(_))
-    }
 }
 
 /// Decide which folders are runs. Folders below a run that look like model or
