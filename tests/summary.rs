@@ -205,10 +205,7 @@ fn the_index_filters_highlights_bests_and_draws_sparklines() {
     // tinyllama-long has the lowest best val loss (0.9548) of the examples.
     let row_start = index.find(">tinyllama-long</a>").unwrap();
     let row = &index[row_start..row_start + index[row_start..].find("</tr>").unwrap()];
-    assert!(
-        row.contains("class=\"best\" data-value=\"9.548"),
-        "{row}"
-    );
+    assert!(row.contains("class=\"best\" data-value=\"9.548"), "{row}");
     assert_eq!(
         index.matches("<td class=\"best\"").count(),
         4,
@@ -225,5 +222,8 @@ fn the_index_filters_highlights_bests_and_draws_sparklines() {
         .unwrap();
     assert_eq!(shown, 8, "eight differing params show");
     assert!(total > shown && index.contains(&format!("Show all {total} params")));
-    assert!(index.find("id=\"all-params-index\"").unwrap() < index.find("class=\"table-wrap\"").unwrap());
+    assert!(
+        index.find("id=\"all-params-index\"").unwrap()
+            < index.find("class=\"table-wrap\"").unwrap()
+    );
 }

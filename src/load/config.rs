@@ -39,9 +39,9 @@ pub(crate) fn params_file(folder: &Folder) -> Option<FileEntry> {
 /// Read a params file's text into the run (YAML or JSON by extension).
 pub(crate) fn read_params(run: &mut Run, source: &SourceText) {
     let (params, problems) = if source.name.ends_with(".json") {
-        parse_json_params(&source.text, &source.rel)
+        parse_json_params(source.text(), &source.rel)
     } else {
-        parse_yaml_params(&source.text, &source.rel)
+        parse_yaml_params(source.text(), &source.rel)
     };
     merge_params(&mut run.params, params);
     run.problems.extend(problems);

@@ -8,6 +8,12 @@
 //! strings. A claim names the files of one run; a format's `read` returns a
 //! `Vec<Run>` because one file may hold several runs.
 //!
+//! Files a format reads line by line (logs, JSONL, metric TSVs; its `lines`
+//! says which) are not read whole when they are larger than
+//! [`STREAM_ABOVE_BYTES`]: their [`SourceText`] is left on disk and its
+//! reader takes it through [`lines::Lines`], the same code path as for text
+//! in memory, so peak memory follows the parsed series rather than the file.
+//!
 //! Each format's module owns its `claim` and `read_run`, so everything about a
 //! format is in one place; this module keeps what every run gets whatever its
 //! format: artifacts, dated folder names, a name from params, and a status
@@ -23,6 +29,7 @@ pub mod dvclive;
 pub mod hf_trainer;
 pub mod json_runs;
 pub mod lenient_json;
+pub mod lines;
 pub mod merge;
 pub mod metrics_jsonl;
 pub mod mlflow;
@@ -36,10 +43,17 @@ pub mod wandb;
 
 use crate::discover::{FileEntry, Folder, Tree};
 use crate::model::{Artifact, ArtifactKind, Problem, Run, Status};
+use lines::Lines;
 use std::io::Read;
+use std::path::PathBuf;
 
-/// Files larger than this are not read into memory (a problem says so).
+/// Files read whole that are larger than this are not read (a problem says so).
+/// Streamed files have no such limit: what they cost is their parsed series.
 const MAX_TEXT_BYTES: u64 = 1 << 30;
+/// A line-based file larger than this is streamed rather than read whole: a
+/// few hundred MB of log would otherwise sit in memory beside its parsed
+/// series, while below it the copy costs little and parsers see one `&str`.
+pub const STREAM_ABOVE_BYTES: u64 = 64 << 20;
 /// How much of a file detection looks at.
 const SNIFF_BYTES: usize = 8 * 1024;
 /// How much of a file's end detection looks at (a parquet footer with its schema).
@@ -53,12 +67,23 @@ pub struct Format {
     claim: ClaimFn,
     /// Turn the run's texts into runs (a pure function of its inputs).
     read: ReadFn,
+    /// Which of its claimed files it reads line by line, so that they may be
+    /// streamed when large (its `read` must then use [`SourceText::lines`],
+    /// or [`SourceText::reader`] for a stream parser of its own).
+    lines: LinesFn,
 }
 
 /// A format's claim: given a folder and a way to sniff a file's head, the files of its run.
 type ClaimFn = fn(&FolderView) -> Vec<FileEntry>;
 /// A format's reader: the base run and the texts of its claimed files, in claim order.
 type ReadFn = fn(Run, &[SourceText]) -> Vec<Run>;
+/// Whether a claimed file is read line by line: given the run folder and the file's path, both relative to ROOT.
+type LinesFn = fn(&str, &str) -> bool;
+
+/// For formats that read every file whole (JSON documents, binary files).
+fn no_lines(_dir: &str, _rel: &str) -> bool {
+    false
+}
 
 /// Every format, most specific first: the first format that claims a folder owns it.
 pub static FORMATS: &[Format] = &[
@@ -66,66 +91,79 @@ pub static FORMATS: &[Format] = &[
         name: "mlflow",
         claim: mlflow::claim,
         read: mlflow::read_run,
+        lines: mlflow::by_lines,
     },
     Format {
         name: "dvclive",
         claim: dvclive::claim,
         read: dvclive::read_run,
+        lines: dvclive::by_lines,
     },
     Format {
         name: "sacred",
         claim: sacred::claim,
         read: sacred::read_run,
+        lines: no_lines,
     },
     Format {
         name: "wandb",
         claim: wandb::claim,
         read: wandb::read_run,
+        lines: no_lines,
     },
     Format {
         name: "tensorboard",
         claim: tensorboard::claim,
         read: tensorboard::read_run,
+        lines: no_lines,
     },
     Format {
         name: "hf_trainer",
         claim: hf_trainer::claim,
         read: hf_trainer::read_run,
+        lines: no_lines,
     },
     Format {
         name: "mlx_lm",
         claim: mlx_lm::claim,
         read: mlx_lm::read_run,
+        lines: mlx_lm::by_lines,
     },
     Format {
         name: "trackio",
         claim: trackio::claim,
         read: trackio::read_run,
+        lines: no_lines,
     },
     Format {
         name: "json_runs",
         claim: json_runs::claim,
         read: json_runs::read_run,
+        lines: no_lines,
     },
     Format {
         name: "metrics_jsonl",
         claim: metrics_jsonl::claim,
         read: metrics_jsonl::read_run,
+        lines: metrics_jsonl::by_lines,
     },
     Format {
         name: "csv_logs",
         claim: csv_logs::claim,
         read: csv_logs::read_run,
+        lines: csv_logs::by_lines,
     },
     Format {
         name: "plain_log",
         claim: plain_logs::claim,
         read: plain_logs::read_run,
+        lines: plain_logs::by_lines,
     },
     Format {
         name: "training_log",
         claim: training_log::claim,
         read: training_log::read_run,
+        lines: training_log::by_lines,
     },
 ];
 
@@ -194,34 +232,96 @@ impl<'a> FolderView<'a> {
     }
 }
 
-/// One file's content, as a parser gets it: text, or bytes for a binary file.
+/// One file's content, as a parser gets it: text, bytes for a binary file,
+/// or a large line-based file left on disk to be streamed.
 pub struct SourceText {
     /// Path relative to ROOT.
     pub rel: String,
     /// File name.
     pub name: String,
-    /// Its content as text (invalid UTF-8 replaced); empty for a binary file.
-    pub text: String,
-    /// The raw bytes of a binary file (event file, SQLite database, parquet); empty for text.
-    pub bytes: Vec<u8>,
+    /// What was read of it.
+    pub content: Content,
+}
+
+/// What a [`SourceText`] holds.
+pub enum Content {
+    /// The whole file as text (invalid UTF-8 replaced).
+    Text(String),
+    /// The raw bytes of a binary file (event file, SQLite database, parquet).
+    Bytes(Vec<u8>),
+    /// A large file of a line-based format, not read yet: see [`SourceText::lines`].
+    Stream(PathBuf),
 }
 
 impl SourceText {
     /// A text file's content (what most parsers and their tests use).
-    pub fn text(rel: &str, text: impl Into<String>) -> SourceText {
-        SourceText {
-            rel: rel.to_string(),
-            name: rel.rsplit('/').next().unwrap_or(rel).to_string(),
-            text: text.into(),
-            bytes: Vec::new(),
-        }
+    pub fn from_text(rel: &str, text: impl Into<String>) -> SourceText {
+        SourceText::new(rel, Content::Text(text.into()))
     }
 
     /// A binary file's content.
-    pub fn binary(rel: &str, bytes: Vec<u8>) -> SourceText {
+    pub fn from_bytes(rel: &str, bytes: Vec<u8>) -> SourceText {
+        SourceText::new(rel, Content::Bytes(bytes))
+    }
+
+    /// A file to be streamed from `path` when it is read.
+    pub fn streamed(rel: &str, path: PathBuf) -> SourceText {
+        SourceText::new(rel, Content::Stream(path))
+    }
+
+    fn new(rel: &str, content: Content) -> SourceText {
         SourceText {
-            bytes,
-            ..SourceText::text(rel, String::new())
+            rel: rel.to_string(),
+            name: rel.rsplit('/').next().unwrap_or(rel).to_string(),
+            content,
+        }
+    }
+
+    /// The whole text; empty for a binary file, and for a streamed one (only
+    /// files a format's `lines` names are streamed, and it reads them with
+    /// [`SourceText::lines`]).
+    pub fn text(&self) -> &str {
+        match &self.content {
+            Content::Text(text) => text,
+            Content::Bytes(_) | Content::Stream(_) => "",
+        }
+    }
+
+    /// The bytes of a binary file; empty for text.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.content {
+            Content::Bytes(bytes) => bytes,
+            Content::Text(_) | Content::Stream(_) => &[],
+        }
+    }
+
+    /// Its lines, from memory or streamed from disk alike; a file that cannot
+    /// be opened has none and says why in the problems.
+    pub fn lines(&self) -> Lines<'_> {
+        match &self.content {
+            Content::Text(text) => Lines::from_str(text, &self.rel),
+            Content::Bytes(_) => Lines::from_str("", &self.rel),
+            Content::Stream(path) => match std::fs::File::open(path) {
+                Ok(file) => Lines::from_reader(file, &self.rel),
+                Err(e) => Lines::unreadable(
+                    &self.rel,
+                    Problem::error(&self.rel, None, format!("cannot read: {e}")),
+                ),
+            },
+        }
+    }
+
+    /// Its bytes as a reader, from memory or streamed from disk alike, for a
+    /// reader that parses a stream itself (CSV, whose quoted cells may hold
+    /// newlines); a file that cannot be opened is a problem.
+    pub fn reader(&self) -> Result<Box<dyn Read + '_>, Problem> {
+        match &self.content {
+            Content::Text(text) => Ok(Box::new(text.as_bytes())),
+            Content::Bytes(bytes) => Ok(Box::new(bytes.as_slice())),
+            Content::Stream(path) => match std::fs::File::open(path) {
+                Ok(file) => Ok(Box::new(file)),
+                Err(e) => Err(Problem::error(&self.rel, None, format!("cannot read: {e}"))),
+            },
         }
     }
 }
@@ -301,7 +401,17 @@ fn owned_by_run(format: &str, sub: &str) -> bool {
 /// Read one candidate into its runs, its guests merged in. Never fails: IO
 /// trouble becomes problems.
 pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
-    let mut runs = read_files(tree, candidate);
+    read_streaming_above(tree, candidate, STREAM_ABOVE_BYTES)
+}
+
+/// [`read`], streaming line-based files larger than `stream_above` bytes
+/// (tests stream small files through it).
+pub(crate) fn read_streaming_above(
+    tree: &Tree,
+    candidate: &Candidate,
+    stream_above: u64,
+) -> Vec<Run> {
+    let mut runs = read_files(tree, candidate, stream_above);
     for rule in merge::ABSORPTIONS
         .iter()
         .filter(|r| r.host == candidate.format.name)
@@ -310,7 +420,7 @@ pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
             .guests
             .iter()
             .filter(|g| g.format.name == rule.guest)
-            .flat_map(|g| read_files(tree, g))
+            .flat_map(|g| read_files(tree, g, stream_above))
             .collect();
         if !guests.is_empty() {
             merge::absorb(&mut runs, &candidate.dir, guests, rule);
@@ -331,7 +441,7 @@ pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
 }
 
 /// A candidate's own files read by its format, as the format returns them.
-fn read_files(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
+fn read_files(tree: &Tree, candidate: &Candidate, stream_above: u64) -> Vec<Run> {
     let group = candidate.dir.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
     let mut base = Run::new(&candidate.dir, group, candidate.format.name);
     if candidate.dir.is_empty() {
@@ -348,7 +458,9 @@ fn read_files(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
     let mut texts = Vec::new();
     for file in &candidate.files {
         base.sources.push(file.rel.clone());
-        match read_source(file) {
+        let by_lines = (candidate.format.lines)(&candidate.dir, &file.rel);
+        let stream = by_lines && file.size > stream_above;
+        match read_source(file, stream) {
             Ok((source, warning)) => {
                 base.problems.extend(warning);
                 texts.push(source);
@@ -497,8 +609,12 @@ pub fn split_dated_name(name: &str) -> Option<(String, String)> {
 }
 
 /// Read a whole file: binary formats as bytes, everything else as text with a
-/// warning when it was not valid UTF-8.
-fn read_source(file: &FileEntry) -> Result<(SourceText, Option<Problem>), Problem> {
+/// warning when it was not valid UTF-8. With `stream`, a file that is not
+/// binary is left on disk for its reader to stream.
+fn read_source(file: &FileEntry, stream: bool) -> Result<(SourceText, Option<Problem>), Problem> {
+    if stream && !is_binary(&file.name, read_head(file).as_bytes()) {
+        return Ok((SourceText::streamed(&file.rel, file.real.clone()), None));
+    }
     if file.size > MAX_TEXT_BYTES {
         return Err(Problem::error(
             &file.rel,
@@ -512,9 +628,9 @@ fn read_source(file: &FileEntry) -> Result<(SourceText, Option<Problem>), Proble
     let bytes = std::fs::read(&file.real)
         .map_err(|e| Problem::error(&file.rel, None, format!("cannot read: {e}")))?;
     if is_binary(&file.name, &bytes) {
-        return Ok((SourceText::binary(&file.rel, bytes), None));
+        return Ok((SourceText::from_bytes(&file.rel, bytes), None));
     }
-    let source = |text: String| SourceText::text(&file.rel, text);
+    let source = |text: String| SourceText::from_text(&file.rel, text);
     match String::from_utf8(bytes) {
         Ok(text) => Ok((source(text), None)),
         Err(err) => {
@@ -570,6 +686,9 @@ fn read_tail(file: &FileEntry) -> String {
 pub fn file_named<'a>(folder: &'a Folder, name: &str) -> Option<&'a FileEntry> {
     folder.files.iter().find(|f| f.name == name)
 }
+
+#[cfg(test)]
+mod stream_tests;
 
 #[cfg(test)]
 mod tests {

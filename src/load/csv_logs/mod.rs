@@ -16,7 +16,9 @@
 //! its experiment (`exp/version_0`) and grouped with the experiment's parent.
 //!
 //! `table` reads the rows, `status` decides how the run ended from the
-//! planned epochs or steps in its params. Pure: text in, runs out.
+//! planned epochs or steps in its params. Pure: text in, runs out; a large
+//! CSV is not held whole but streamed into the csv reader (its quoted cells
+//! may hold newlines, so it is not split into lines first).
 
 mod header;
 mod status;
@@ -93,7 +95,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
 
 /// Read one metrics CSV into `run`: its format name, points, problems and status.
 fn read_table(run: &mut Run, source: &SourceText) {
-    let Some(header) = read_header(&source.text) else {
+    let Some(header) = read_header(&first_lines(source)) else {
         let message =
             "no metrics header (an epoch or step column and a metric column) on the first line";
         run.problems
@@ -102,8 +104,56 @@ fn read_table(run: &mut Run, source: &SourceText) {
         return;
     };
     run.format = header.dialect.format_name().to_string();
-    let extent = table::read_rows(run, &source.text, &source.rel, &header);
+    let extent = match source.reader() {
+        Ok(input) => table::read_rows(run, input, &source.rel, &header),
+        Err(problem) => {
+            run.problems.push(problem);
+            table::Extent::default()
+        }
+    };
+    if extent.invalid_utf8 {
+        report_invalid_utf8(run, source);
+    }
     status::decide_status(run, header.dialect, &extent, &source.name);
+}
+
+/// The line of a streamed CSV's first invalid UTF-8, found again line by line
+/// (a read whole said so before its reader started).
+fn report_invalid_utf8(run: &mut Run, source: &SourceText) {
+    let mut lines = source.lines();
+    while lines.invalid_utf8_line().is_none() && lines.next_line().is_some() {}
+    if let Some(line) = lines.invalid_utf8_line() {
+        let message = "not valid UTF-8; invalid bytes replaced";
+        run.problems
+            .push(Problem::warning(&source.rel, Some(line), message));
+    }
+}
+
+/// The first two non-blank lines of a CSV, the second with its newline only
+/// when it has one: all [`read_header`] looks at, without holding the file.
+fn first_lines(source: &SourceText) -> String {
+    let mut lines = source.lines();
+    let mut out = String::new();
+    let mut found = 0;
+    while let Some(line) = lines.next_line() {
+        if line.text.trim().is_empty() {
+            continue;
+        }
+        out.push_str(line.text);
+        if !line.cut {
+            out.push('\n');
+        }
+        found += 1;
+        if found == 2 {
+            break;
+        }
+    }
+    out
+}
+
+/// The files read as a stream (and not held whole when large): the CSVs, not the params.
+pub fn by_lines(_dir: &str, rel: &str) -> bool {
+    !is_params_name(rel)
 }
 
 /// `exp/lightning_logs/version_3` is run `exp/version_3` in `exp`'s parent group;
@@ -172,7 +222,7 @@ mod tests {
         } else {
             format!("{dir}/{name}")
         };
-        SourceText::text(&rel, text)
+        SourceText::from_text(&rel, text)
     }
 
     fn read(path: &str, texts: &[SourceText]) -> Vec<Run> {

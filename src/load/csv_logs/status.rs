@@ -117,7 +117,7 @@ mod tests {
             first_epoch: Some(first),
             last_epoch: Some(last),
             last_row_ends_epoch: true,
-            torn: false,
+            ..Extent::default()
         }
     }
 

@@ -9,6 +9,8 @@
 
 use super::header::{Dialect, Header};
 use crate::model::{Point, Problem, Run};
+use std::borrow::Cow;
+use std::io::{Chain, Cursor, Read};
 
 /// After this many problems in one file the rest are summarized in one line.
 const MAX_PROBLEMS_PER_FILE: usize = 50;
@@ -28,19 +30,21 @@ pub(super) struct Extent {
     pub last_row_ends_epoch: bool,
     /// True when the last line was cut short: the writer was probably killed.
     pub torn: bool,
+    /// True when a cell was not valid UTF-8 (replaced; the caller says where).
+    pub invalid_utf8: bool,
 }
 
-/// Read a metrics CSV's rows into `run`; `header` is what [`read_header`] found in `text`.
+/// Read a metrics CSV's rows into `run` from `input` (a text in memory or a
+/// file streamed from disk alike); `header` is what [`read_header`] found.
+///
+/// Records are read one ahead, so the last one is known when it comes (a
+/// short last row without a final newline is a torn write). Cells are read as
+/// bytes and made text here: invalid UTF-8 in a streamed file is replaced and
+/// [`Extent::invalid_utf8`] set (the csv reader's line numbers are not
+/// physical lines after a CRLF or a blank line, so it cannot say where).
 ///
 /// [`read_header`]: super::header::read_header
-pub(super) fn read_rows(run: &mut Run, text: &str, file: &str, header: &Header) -> Extent {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .delimiter(header.delimiter)
-        .from_reader(text.as_bytes());
+pub(super) fn read_rows(run: &mut Run, input: impl Read, file: &str, header: &Header) -> Extent {
     let mut rows = Rows {
         file,
         header,
@@ -48,41 +52,69 @@ pub(super) fn read_rows(run: &mut Run, text: &str, file: &str, header: &Header) 
         warned: Vec::new(),
         first_time: None,
         extent: Extent::default(),
+        seen_header: false,
     };
-    let ends_with_newline = text.ends_with(['\n', '\r']);
-    let mut records = reader.records().peekable();
-    let mut seen_header = false;
-    while let Some(result) = records.next() {
-        let record = match result {
-            Ok(record) => record,
-            Err(err) => {
-                let line = err.position().map(|p| p.line() as usize);
-                rows.problem(
-                    run,
-                    Problem::error(file, line, format!("not valid CSV: {err}")),
-                );
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        if record.iter().all(str::is_empty) {
-            continue;
+    let input = match without_bom(input) {
+        Ok(input) => input,
+        Err(e) => {
+            let message = format!("cannot read: {e}");
+            rows.problem(run, Problem::error(file, None, message));
+            return rows.extent;
         }
-        // The header, and the header again where two logs were concatenated.
-        if !seen_header || record.iter().eq(header.names.iter().map(String::as_str)) {
-            seen_header = true;
-            continue;
-        }
-        let cells: Vec<&str> = record.iter().collect();
-        let is_last = records.peek().is_none();
-        if cells.len() != header.names.len() {
-            let torn = is_last && !ends_with_newline && cells.len() < header.names.len();
-            rows.extent.torn |= torn;
-            rows.field_count_problem(run, line, cells.len(), torn);
-        }
-        rows.read_row(run, &cells, line);
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(header.delimiter)
+        .buffer_capacity(READ_BUFFER_BYTES)
+        .from_reader(LastByte::new(input));
+    let mut record = csv::ByteRecord::new();
+    let mut ahead = csv::ByteRecord::new();
+    let mut more = rows.next_record(run, &mut reader, &mut record);
+    while more {
+        more = rows.next_record(run, &mut reader, &mut ahead);
+        let ends_with_newline = matches!(reader.get_ref().last, Some(b'\n' | b'\r'));
+        rows.take_record(run, &record, !more, ends_with_newline);
+        std::mem::swap(&mut record, &mut ahead);
     }
     rows.extent
+}
+
+/// The csv reader's own buffer: large enough that a streamed file is read in few calls.
+const READ_BUFFER_BYTES: usize = 256 * 1024;
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `input` without a leading byte order mark.
+fn without_bom<R: Read>(mut input: R) -> std::io::Result<Chain<Cursor<Vec<u8>>, R>> {
+    let mut head = Vec::with_capacity(BOM.len());
+    (&mut input).take(BOM.len() as u64).read_to_end(&mut head)?;
+    if head == BOM {
+        head.clear();
+    }
+    Ok(Cursor::new(head).chain(input))
+}
+
+/// A reader that remembers the last byte it gave: did the file end with a newline?
+struct LastByte<R> {
+    inner: R,
+    last: Option<u8>,
+}
+
+impl<R> LastByte<R> {
+    fn new(inner: R) -> Self {
+        LastByte { inner, last: None }
+    }
+}
+
+impl<R: Read> Read for LastByte<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            self.last = Some(buf[n - 1]);
+        }
+        Ok(n)
+    }
 }
 
 /// State carried from row to row while reading one file.
@@ -94,9 +126,67 @@ struct Rows<'a> {
     warned: Vec<usize>,
     first_time: Option<f64>,
     extent: Extent,
+    /// The header row was met (it is skipped, and so is a repeat of it).
+    seen_header: bool,
 }
 
 impl Rows<'_> {
+    /// Read the next record into `record`; false at the end (or on a read error, reported).
+    fn next_record(
+        &mut self,
+        run: &mut Run,
+        reader: &mut csv::Reader<impl Read>,
+        record: &mut csv::ByteRecord,
+    ) -> bool {
+        match reader.read_byte_record(record) {
+            Ok(more) => more,
+            Err(err) => {
+                let line = err.position().map(|p| p.line() as usize);
+                let problem = Problem::error(self.file, line, format!("not valid CSV: {err}"));
+                self.problem(run, problem);
+                false
+            }
+        }
+    }
+
+    /// One record: skipped when blank or a header, else a row of points.
+    fn take_record(
+        &mut self,
+        run: &mut Run,
+        record: &csv::ByteRecord,
+        is_last: bool,
+        ends_with_newline: bool,
+    ) {
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let cells: Vec<Cow<'_, str>> = record
+            .iter()
+            .map(|cell| match std::str::from_utf8(cell) {
+                Ok(text) => Cow::Borrowed(text.trim()),
+                Err(_) => {
+                    self.extent.invalid_utf8 = true;
+                    Cow::Owned(String::from_utf8_lossy(cell).trim().to_string())
+                }
+            })
+            .collect();
+        let cells: Vec<&str> = cells.iter().map(|c| c.as_ref()).collect();
+        if cells.iter().all(|c| c.is_empty()) {
+            return;
+        }
+        // The header, and the header again where two logs were concatenated.
+        let names = self.header.names.iter().map(String::as_str);
+        if !self.seen_header || cells.iter().copied().eq(names) {
+            self.seen_header = true;
+            return;
+        }
+        let want = self.header.names.len();
+        if cells.len() != want {
+            let torn = is_last && !ends_with_newline && cells.len() < want;
+            self.extent.torn |= torn;
+            self.field_count_problem(run, line, cells.len(), torn);
+        }
+        self.read_row(run, &cells, line);
+    }
+
     /// Push a point for every numeric metric cell of one data row.
     fn read_row(&mut self, run: &mut Run, cells: &[&str], line: usize) {
         let header = self.header;
@@ -225,7 +315,7 @@ mod tests {
     fn read(text: &str) -> (Run, Extent) {
         let mut run = Run::new("r", "", "csv_logs");
         let header = read_header(text).expect("a header");
-        let extent = read_rows(&mut run, text, "r/m.csv", &header);
+        let extent = read_rows(&mut run, text.as_bytes(), "r/m.csv", &header);
         (run, extent)
     }
 

@@ -30,7 +30,7 @@ use crate::load::mlflow::clock;
 use crate::load::{FolderView, SourceText};
 use crate::model::{Point, Problem, Run};
 use serde_json::{Map, Value};
-use tsv::{looks_like_metric_tsv, parse_metric_tsv, Row};
+use tsv::{looks_like_metric_tsv, parse_metric_lines, Row};
 
 /// DVCLive's default folder name.
 const LIVE_DIR: &str = "dvclive";
@@ -114,6 +114,11 @@ fn tsv_files_below(view: &FolderView, sub: &str) -> Vec<FileEntry> {
         .collect()
 }
 
+/// The files read line by line (and streamed when large): the metric TSVs.
+pub fn by_lines(_dir: &str, rel: &str) -> bool {
+    rel.ends_with(".tsv")
+}
+
 /// Read a claimed folder into one run.
 pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     let mut histories: Vec<(String, &str, Vec<Row>)> = Vec::new();
@@ -124,7 +129,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
         texts.iter().partition(|t| t.rel == project_params);
     for source in own.into_iter().chain(project) {
         if source.name.ends_with(".tsv") {
-            let (rows, problems) = parse_metric_tsv(&source.text, &source.rel);
+            let (rows, problems) = parse_metric_lines(source.lines(), &source.rel);
             run.problems.extend(problems);
             histories.push((metric_name(&run.path, &source.rel), &source.rel, rows));
         } else if source.name == "metrics.json" {
@@ -135,7 +140,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     }
     push_histories(&mut run, &histories);
     if let Some(source) = summary {
-        read_summary(&mut run, &source.text, &source.rel);
+        read_summary(&mut run, source.text(), &source.rel);
     }
     run.status_reason = "DVCLive records no end of run".to_string();
     vec![run]

@@ -2,7 +2,7 @@ use super::*;
 use crate::model::{Family, Split, Status};
 
 fn text(rel: &str, text: &str) -> SourceText {
-    SourceText::text(rel, text)
+    SourceText::from_text(rel, text)
 }
 
 fn read(path: &str, texts: &[SourceText]) -> Run {
@@ -131,7 +131,7 @@ fn mangled_files_never_panic() {
     let originals = gen_corpus_texts("d");
     let mut state: u64 = 99;
     for original in &originals {
-        let bytes = original.text.as_bytes();
+        let bytes = original.text().as_bytes();
         for cut in 0..=bytes.len() {
             let mut mangled = bytes[..cut].to_vec();
             state = state

@@ -6,6 +6,7 @@
 //! (seconds when every one is too small to be milliseconds). Values are
 //! Python float text, so `nan` and `inf` occur and are kept.
 
+use crate::load::lines::Lines;
 use crate::model::Problem;
 
 /// After this many problems in one file the rest are summarized in one line.
@@ -31,16 +32,23 @@ pub(super) fn looks_like_metric_tsv(head: &str) -> bool {
 }
 
 /// Parse one metric TSV into rows (file order) and problems.
+#[cfg(test)]
 pub(super) fn parse_metric_tsv(text: &str, file: &str) -> (Vec<Row>, Vec<Problem>) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    parse_metric_lines(Lines::from_str(text, file), file)
+}
+
+/// Parse the lines of one metric TSV (in memory or streamed) into rows (file order) and problems.
+pub(super) fn parse_metric_lines(mut lines: Lines<'_>, file: &str) -> (Vec<Row>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let mut lines = text
-        .split('\n')
-        .map(|l| l.trim_end_matches('\r'))
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        return (Vec::new(), problems);
+    let header = loop {
+        match lines.next_line() {
+            None => {
+                problems.extend(lines.into_problems());
+                return (Vec::new(), problems);
+            }
+            Some(line) if line.text.trim().is_empty() => continue,
+            Some(line) => break line.text.to_string(),
+        }
     };
     let columns: Vec<&str> = header.split('\t').map(str::trim).collect();
     let find = |name: &str| columns.iter().position(|c| *c == name);
@@ -52,33 +60,38 @@ pub(super) fn parse_metric_tsv(text: &str, file: &str) -> (Vec<Row>, Vec<Problem
             header.chars().take(80).collect::<String>()
         );
         problems.push(Problem::error(file, Some(1), message));
+        problems.extend(lines.into_problems());
         return (Vec::new(), problems);
     };
-    let last_line = text
-        .split('\n')
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, _)| i + 1)
-        .last();
     let mut rows = Vec::new();
-    for (index, line) in lines {
-        let line_no = index + 1;
-        let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
+    // A row that does not parse is an error, or a torn write when it is the
+    // last non-empty line and the file has no final newline: which shows later.
+    let mut failed: Option<(usize, String)> = None;
+    while let Some(line) = lines.next_line() {
+        if line.text.trim().is_empty() {
+            continue;
+        }
+        if let Some((line_no, reason)) = failed.take() {
+            let problem = Problem::error(file, Some(line_no), format!("{reason}; row skipped"));
+            push_capped(&mut problems, problem, file);
+        }
+        let fields: Vec<&str> = line.text.split('\t').map(str::trim).collect();
         match parse_row(&fields, time_at, step_at, value_at) {
             Ok(row) => rows.push(row),
-            Err(reason) => {
-                let problem = if Some(line_no) == last_line && !text.ends_with('\n') {
-                    let message = format!(
-                        "last line is incomplete ({reason}): the writer was probably killed"
-                    );
-                    Problem::warning(file, Some(line_no), message)
-                } else {
-                    Problem::error(file, Some(line_no), format!("{reason}; row skipped"))
-                };
-                push_capped(&mut problems, problem, file);
-            }
+            Err(reason) => failed = Some((line.number, reason)),
         }
     }
+    if let Some((line_no, reason)) = failed {
+        let problem = if lines.ends_with_newline() {
+            Problem::error(file, Some(line_no), format!("{reason}; row skipped"))
+        } else {
+            let message =
+                format!("last line is incomplete ({reason}): the writer was probably killed");
+            Problem::warning(file, Some(line_no), message)
+        };
+        push_capped(&mut problems, problem, file);
+    }
+    problems.extend(lines.into_problems());
     if rows
         .iter()
         .filter_map(|r| r.timestamp_ms)

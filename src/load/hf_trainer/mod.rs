@@ -210,7 +210,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
         if source.name == STATE_FILE {
             state = Some(read_state(&mut run, source));
         } else if source.name == CARD_FILE {
-            let (card, problems) = parse_model_card(&source.text, &source.rel);
+            let (card, problems) = parse_model_card(source.text(), &source.rel);
             run.problems.extend(problems);
             run.model_card = Some(card);
         } else if let Some((_, key)) = MODEL_FILES.iter().find(|(n, _)| *n == source.name) {
@@ -272,7 +272,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
 
 /// Parse one small JSON file; a problem with its line when it does not parse.
 fn read_json_file(run: &mut Run, source: &SourceText) -> Option<Value> {
-    match json::parse_value(&source.text) {
+    match json::parse_value(source.text()) {
         Ok(value) => Some(json::plain(value)),
         Err(err) => {
             let message = format!("not valid JSON: {}; not read", err.message);
@@ -286,7 +286,7 @@ fn read_json_file(run: &mut Run, source: &SourceText) -> Option<Value> {
 /// Read `trainer_state.json`: series, events and problems into `run`; the rest returned.
 fn read_state(run: &mut Run, source: &SourceText) -> State {
     let file = source.rel.as_str();
-    let mut doc = json::parse_state(&source.text);
+    let mut doc = json::parse_state(source.text());
     let history = doc.top.remove("log_history");
     let header: Map<String, Value> = doc
         .top

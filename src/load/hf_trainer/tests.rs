@@ -9,7 +9,7 @@ const REAL: &str = include_str!(
 );
 
 fn source(rel: &str, text: &str) -> SourceText {
-    SourceText::text(rel, text)
+    SourceText::from_text(rel, text)
 }
 
 fn read(texts: &[SourceText]) -> Run {

@@ -94,8 +94,8 @@ pub fn read_run(base: Run, texts: &[SourceText]) -> Vec<Run> {
 
 /// One file's runs: one for an experiment log, one per entry of a comparison.
 fn read_file(base: &Run, source: &SourceText) -> Vec<Run> {
-    let doc = parse_object(&source.text);
-    match dialect_of(head(&source.text)) {
+    let doc = parse_object(source.text());
+    match dialect_of(head(source.text())) {
         Some(Dialect::Comparison) => comparison::read_comparison(base, doc, source),
         _ => {
             let mut run = file_run(base, &source.rel, EXPERIMENT_FORMAT);

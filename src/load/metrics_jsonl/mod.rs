@@ -12,19 +12,22 @@
 //! whether a bad line is a torn end or an error. `rows` turns one parsed row
 //! into points; `tokens` parses one line, non-finite tokens included.
 //!
-//! Pure: the reader takes the text and fills a [`Run`]; a bad line is a
-//! [`Problem`] with its line number and the rest of the file is still read.
+//! Pure: the reader takes the lines of the text, in memory or streamed (see
+//! [`Lines`]), and fills a [`Run`]; a bad line is a [`Problem`] with its line
+//! number and the rest of the file is still read.
 
 mod rows;
 mod tokens;
 
 use crate::discover::FileEntry;
 use crate::load::config::{params_file, read_params};
+use crate::load::lines::Lines;
 use crate::load::FolderView;
 use crate::load::SourceText;
 use crate::model::{Problem, Run, Status};
 use rows::RowReader;
 use serde_json::Value;
+use tokens::LineError;
 
 /// Claim `metrics.jsonl` (or another `.jsonl` file that sniffs as one) and the
 /// folder's params file: our recommended format.
@@ -47,12 +50,17 @@ pub fn claim(view: &FolderView) -> Vec<FileEntry> {
 pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     for source in texts {
         if source.name.ends_with(".jsonl") {
-            read_metrics_jsonl(&mut run, &source.text, &source.rel);
+            read_metrics_lines(&mut run, source.lines(), &source.rel);
         } else {
             read_params(&mut run, source);
         }
     }
     vec![run]
+}
+
+/// The files read line by line (and streamed when large): the JSONL, not the params.
+pub fn by_lines(_dir: &str, rel: &str) -> bool {
+    rel.ends_with(".jsonl")
 }
 
 /// True when the first non-empty line of `head` looks like a JSON object with keys.
@@ -77,50 +85,53 @@ fn has_step_key(line: &str) -> bool {
     })
 }
 
-/// Read a `metrics.jsonl` file into `run`: points, problems and a status reason.
+/// Read a `metrics.jsonl` text into `run`: points, problems and a status reason.
 pub fn read_metrics_jsonl(run: &mut Run, text: &str, file: &str) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    read_metrics_lines(run, Lines::from_str(text, file), file);
+}
+
+/// Read the lines of a `metrics.jsonl` file into `run`, one row at a time.
+pub fn read_metrics_lines(run: &mut Run, mut lines: Lines<'_>, file: &str) {
     if !run.sources.iter().any(|s| s == file) {
         run.sources.push(file.to_string());
     }
     let mut reader = RowReader::new(file);
-    let last_line_no = text
-        .split('\n')
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, _)| i + 1)
-        .last();
-    let ends_with_newline = text.ends_with('\n');
-    for (index, raw) in text.split('\n').enumerate() {
-        let line_no = index + 1;
-        let line = raw.trim();
+    // A line that does not parse is an error, or a torn write when it is the
+    // last: which one shows at the next non-empty line or at the end.
+    let mut failed: Option<(usize, LineError)> = None;
+    while let Some(raw) = lines.next_line() {
+        let line = raw.text.trim();
         if line.is_empty() {
             continue;
         }
+        if let Some((line_no, message)) = failed.take() {
+            reader.problem(run, Problem::error(file, Some(line_no), message.text));
+        }
         match tokens::parse_line(line) {
-            Ok(Value::Object(row)) => reader.read_row(run, &row, line_no),
+            Ok(Value::Object(row)) => reader.read_row(run, &row, raw.number),
             Ok(_) => reader.problem(
                 run,
-                Problem::warning(file, Some(line_no), "not a JSON object; line skipped"),
+                Problem::warning(file, Some(raw.number), "not a JSON object; line skipped"),
             ),
-            Err(message) => {
-                let torn = Some(line_no) == last_line_no && (!ends_with_newline || message.is_eof);
-                let problem = if torn {
-                    Problem::warning(
-                        file,
-                        Some(line_no),
-                        format!(
-                            "last line is incomplete: the writer was probably killed ({})",
-                            message.text
-                        ),
-                    )
-                } else {
-                    Problem::error(file, Some(line_no), message.text)
-                };
-                reader.problem(run, problem);
-            }
+            Err(message) => failed = Some((raw.number, message)),
         }
     }
+    if let Some((line_no, message)) = failed {
+        let problem = if !lines.ends_with_newline() || message.is_eof {
+            Problem::warning(
+                file,
+                Some(line_no),
+                format!(
+                    "last line is incomplete: the writer was probably killed ({})",
+                    message.text
+                ),
+            )
+        } else {
+            Problem::error(file, Some(line_no), message.text)
+        };
+        reader.problem(run, problem);
+    }
+    run.problems.extend(lines.into_problems());
     if run.status == Status::Unknown && run.status_reason.is_empty() {
         let name = file.rsplit('/').next().unwrap_or(file);
         run.status_reason = format!("{name} records no end of run");

@@ -9,6 +9,7 @@
 //! from a complete one by its end: a last line that does not parse is a
 //! warning (a killed writer), any other bad line an error.
 
+use crate::load::lines::Lines;
 use crate::model::Problem;
 
 /// After this many problems in one file the rest are summarized in one line.
@@ -24,38 +25,47 @@ pub(super) struct MetricLine {
 }
 
 /// Parse a metric file: its lines in file order (repeated steps kept) and problems.
+#[cfg(test)]
 pub(super) fn parse_metric_file(text: &str, file: &str) -> (Vec<MetricLine>, Vec<Problem>) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = Vec::new();
+    parse_metric_lines(Lines::from_str(text, file), file)
+}
+
+/// Parse the lines of a metric file (in memory or streamed): its lines in file order and problems.
+pub(super) fn parse_metric_lines(
+    mut lines: Lines<'_>,
+    file: &str,
+) -> (Vec<MetricLine>, Vec<Problem>) {
+    let mut parsed = Vec::new();
     let mut problems = Vec::new();
-    let last_line = text
-        .split('\n')
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, _)| i + 1)
-        .last();
-    for (index, raw) in text.split('\n').enumerate() {
-        let line_no = index + 1;
-        let line = raw.trim();
-        if line.is_empty() {
+    // A line that does not parse is an error, or a torn write when it is the
+    // last non-empty one: which it is shows at the next non-empty line.
+    let mut failed: Option<(usize, String)> = None;
+    while let Some(line) = lines.next_line() {
+        let text = line.text.trim();
+        if text.is_empty() {
             continue;
         }
-        match parse_metric_line(line) {
-            Ok(parsed) => lines.push(parsed),
-            Err(reason) => {
-                let problem = if Some(line_no) == last_line {
-                    let message = format!(
-                        "last line is incomplete or damaged ({reason}): the writer was probably killed"
-                    );
-                    Problem::warning(file, Some(line_no), message)
-                } else {
-                    Problem::error(file, Some(line_no), format!("{reason}; line skipped"))
-                };
-                push_capped(&mut problems, problem, file);
-            }
+        if let Some((line_no, reason)) = failed.take() {
+            let problem = Problem::error(file, Some(line_no), format!("{reason}; line skipped"));
+            push_capped(&mut problems, problem, file);
+        }
+        match parse_metric_line(text) {
+            Ok(metric) => parsed.push(metric),
+            Err(reason) => failed = Some((line.number, reason)),
         }
     }
-    (lines, problems)
+    if let Some((line_no, reason)) = failed {
+        let message = format!(
+            "last line is incomplete or damaged ({reason}): the writer was probably killed"
+        );
+        push_capped(
+            &mut problems,
+            Problem::warning(file, Some(line_no), message),
+            file,
+        );
+    }
+    problems.extend(lines.into_problems());
+    (parsed, problems)
 }
 
 /// `1664364007310 0.7858 0` -> its three fields.

@@ -29,7 +29,7 @@ use crate::discover::FileEntry;
 use crate::load::config::parse_yaml_params;
 use crate::load::{FolderView, SourceText};
 use crate::model::{Point, Problem, Run, Status};
-use files::{parse_metric_file, single_value, MetricLine};
+use files::{parse_metric_lines, single_value, MetricLine};
 use serde_json::{Map, Value};
 
 /// The subfolders of a run folder that are read, in reading order.
@@ -87,6 +87,12 @@ pub fn looks_like_run_meta(head: &str) -> bool {
         .any(|l| l.starts_with("run_uuid:") || l.starts_with("run_id:"))
 }
 
+/// The files read line by line (and streamed when large): the metric files.
+pub fn by_lines(dir: &str, rel: &str) -> bool {
+    rel.strip_prefix(&join(dir, "metrics"))
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// Read a claimed run folder into one run.
 pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     let own_meta = join(&run.path, "meta.yaml");
@@ -98,22 +104,22 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     let mut metric_files = Vec::new();
     for source in texts {
         if source.rel == own_meta {
-            meta = Some(read_meta(&mut run, &source.text, &source.rel));
+            meta = Some(read_meta(&mut run, source.text(), &source.rel));
         } else if let Some(name) = source.rel.strip_prefix(&params_dir) {
-            params.insert(name.to_string(), Value::String(single_value(&source.text)));
+            params.insert(name.to_string(), Value::String(single_value(source.text())));
         } else if let Some(name) = source.rel.strip_prefix(&tags_dir) {
-            let value = single_value(&source.text);
+            let value = single_value(source.text());
             if name == "mlflow.runName" {
                 tag_name = Some(value);
             } else if !SKIPPED_TAGS.contains(&name) {
                 tags.insert(name.to_string(), Value::String(value));
             }
         } else if let Some(name) = source.rel.strip_prefix(&metrics_dir) {
-            let (lines, problems) = parse_metric_file(&source.text, &source.rel);
+            let (lines, problems) = parse_metric_lines(source.lines(), &source.rel);
             run.problems.extend(problems);
             metric_files.push((name.to_string(), source.rel.clone(), lines));
         } else if source.name == "meta.yaml" {
-            read_experiment_meta(&mut run, &source.text, &source.rel);
+            read_experiment_meta(&mut run, source.text(), &source.rel);
         }
     }
     if !tags.is_empty() && !params.contains_key("tags") {

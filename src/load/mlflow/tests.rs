@@ -17,7 +17,7 @@ const NEW_RUN_META: &str = "artifact_uri: file:///home/user/project/mlruns/1/000
     start_time: 1770003420000\nstatus: 3\ntags: []\nuser_id: someone\n";
 
 fn text(rel: &str, text: &str) -> SourceText {
-    SourceText::text(rel, text)
+    SourceText::from_text(rel, text)
 }
 
 fn read(path: &str, texts: &[SourceText]) -> Run {

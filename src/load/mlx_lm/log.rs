@@ -1,7 +1,9 @@
 //! Reading one MLX-LM console log, line by line, into one run per training.
 //!
-//! Physical lines are split at bare `\r` (progress bars redraw in place) and
-//! cleared of ANSI colours; each piece goes to the recognisers in [`lines`].
+//! Physical lines are split at bare `\r` (progress bars redraw in place, see
+//! [`Lines::pieces`]) and cleared of ANSI colours; each piece goes to the
+//! recognisers in [`lines`]. The lines come from memory or, for a large log,
+//! streamed from disk alike.
 //! A [`Segment`] is one training: a wrapper script that loops over models
 //! prints several into one file, so a new segment begins when a training
 //! starts again (`Loading pretrained model`, `Starting training...`, the
@@ -25,6 +27,7 @@ use super::lines::{
 use super::merge_missing;
 use super::segment::{clip, fold_into, into_run, Segment, Traceback};
 use super::table::{is_panel_title, panel_params, panel_row, table_row, TableRow};
+use crate::load::lines::Lines;
 use crate::model::{Event, EventKind, Point, Problem, Run, Status};
 use serde_json::{Map, Value};
 
@@ -33,26 +36,24 @@ const MAX_MESSAGE_CHARS: usize = 2000;
 /// After this many problems in one file the rest are counted in one line.
 const MAX_PROBLEMS: usize = 50;
 
-/// Read one log into its runs (at least one), each a copy of `base` filled from the log.
-pub(super) fn read_log(base: &Run, text: &str, file: &str) -> Vec<Run> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+/// Read the lines of one log into its runs (at least one), each a copy of
+/// `base` filled from the log; the problems of reading the file go on each.
+pub(super) fn read_log(base: &Run, lines: Lines<'_>, file: &str) -> Vec<Run> {
     let mut reader = LogReader::new(base, file);
-    let torn_line = (!text.is_empty() && !text.ends_with('\n')).then(|| text.split('\n').count());
-    for (index, line) in text.split('\n').enumerate() {
-        let line_no = index + 1;
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let pieces: Vec<&str> = line.split('\r').collect();
-        let last_piece = pieces.len() - 1;
-        for (i, piece) in pieces.iter().enumerate() {
-            // Empty pieces between `\r`s are cursor moves, not blank lines.
-            if pieces.len() > 1 && piece.trim().is_empty() {
-                continue;
-            }
-            let torn = torn_line == Some(line_no) && i == last_piece;
-            reader.read_piece(line_no, &strip_ansi(piece), torn);
+    let mut pieces = lines.pieces();
+    while let Some(piece) = pieces.next_line() {
+        // Empty pieces between `\r`s are cursor moves, not blank lines.
+        if !piece.whole() && piece.text.trim().is_empty() {
+            continue;
         }
+        reader.read_piece(piece.number, &strip_ansi(piece.text), piece.cut);
     }
-    reader.finish()
+    let problems = pieces.into_problems();
+    let mut runs = reader.finish();
+    for run in &mut runs {
+        run.problems.extend(problems.iter().cloned());
+    }
+    runs
 }
 
 struct LogReader<'a> {

@@ -78,7 +78,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     let mut logs = Vec::new();
     for source in texts {
         if source.name == ADAPTER_CONFIG {
-            let (params, problems) = parse_json_params(&source.text, &source.rel);
+            let (params, problems) = parse_json_params(source.text(), &source.rel);
             if let Value::Object(params) = params {
                 merge_missing(&mut config, params);
             }
@@ -104,7 +104,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
             base.sources.retain(|s| !other_log(s));
             base.problems.retain(|p| !other_log(&p.file));
         }
-        let found = log::read_log(&base, &source.text, &source.rel);
+        let found = log::read_log(&base, source.lines(), &source.rel);
         let several_trainings = found.len() > 1;
         for (i, mut one) in found.into_iter().enumerate() {
             let from_log = match std::mem::take(&mut one.params) {
@@ -121,6 +121,11 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
         }
     }
     runs
+}
+
+/// The files read line by line (and streamed when large): every log, not the adapter config.
+pub fn by_lines(_dir: &str, rel: &str) -> bool {
+    rel.rsplit('/').next() != Some(ADAPTER_CONFIG)
 }
 
 /// Config params over log params, plus `derived.effective_batch_size`.

@@ -36,7 +36,7 @@ fn base() -> Run {
 }
 
 fn text(rel: &str, text: &str) -> SourceText {
-    SourceText::text(rel, text)
+    SourceText::from_text(rel, text)
 }
 
 fn read(log: &str) -> Vec<Run> {

@@ -13,12 +13,16 @@
 //! Each log file of a folder is one run (path = the file) unless the folder
 //! has just one (path = the folder). A Python traceback fails the run; planned
 //! steps (`step:N/M`) become the `train_steps` param so the status can be
-//! inferred from them.
+//! inferred from them. A log is read as [`Lines`] pieces (split at `\r`), the
+//! same way from memory or streamed from a large file; the traceback is found
+//! on the way ([`LastTraceback`]), so only a log that starts with its script's
+//! source is read twice.
 
 mod lines;
 
 use crate::discover::FileEntry;
-use crate::load::wandb::summary::read_output_log;
+use crate::load::lines::Lines;
+use crate::load::wandb::summary::LastTraceback;
 use crate::load::{FolderView, SourceText};
 use crate::model::{Event, EventKind, Point, Run, Status};
 use lines::{parse_line, strip_logging_prefix};
@@ -102,7 +106,7 @@ pub fn read_run(run: Run, texts: &[SourceText]) -> Vec<Run> {
     if texts.len() <= 1 {
         let mut run = run;
         if let Some(source) = texts.first() {
-            read_plain_log(&mut run, &source.text, &source.rel);
+            read_plain_lines(&mut run, || source.lines(), &source.rel);
         }
         return vec![run];
     }
@@ -119,55 +123,68 @@ pub fn read_run(run: Run, texts: &[SourceText]) -> Vec<Run> {
                 .to_string();
             one.sources = vec![source.rel.clone()];
             one.problems.retain(|p| p.file == source.rel);
-            read_plain_log(&mut one, &source.text, &source.rel);
+            read_plain_lines(&mut one, || source.lines(), &source.rel);
             one
         })
         .collect()
 }
 
+/// Every claimed file is a log, read line by line (and streamed when large).
+pub fn by_lines(_dir: &str, _rel: &str) -> bool {
+    true
+}
+
 /// Read one log's text into `run`: points, logging events, the ending.
 pub fn read_plain_log(run: &mut Run, text: &str, file: &str) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let source_end = end_of_leading_source(text);
+    read_plain_lines(run, || Lines::from_str(text, file), file);
+}
+
+/// Read one log into `run` from its lines, which `open` gives from the start
+/// each time: a log that begins with its training script's source is read
+/// twice, first to find where that source ends.
+fn read_plain_lines<'s>(run: &mut Run, open: impl Fn() -> Lines<'s>, file: &str) {
+    let source_end = end_of_leading_source(open());
     let mut last_step: HashMap<String, u64> = HashMap::new();
     let mut counter = 0u64;
     let mut planned: Map<String, Value> = Map::new();
-    for (index, line) in text.split('\n').enumerate() {
-        if index < source_end {
+    let mut traceback = LastTraceback::default();
+    let mut frames = open().pieces();
+    while let Some(frame) = frames.next_line() {
+        traceback.push(&frame);
+        if frame.number <= source_end {
             continue;
         }
-        for frame in line.split('\r') {
-            if let Some(parsed) = parse_line(frame) {
-                let step = parsed.step.unwrap_or(counter);
-                counter = step + 1;
-                if let Some((key, n)) = parsed.planned {
-                    planned.entry(key).or_insert(Value::from(n));
-                }
-                for (name, value) in parsed.values {
-                    // tqdm redraws the same step several times: keep its first value.
-                    if last_step.get(&name) == Some(&step) {
-                        continue;
-                    }
-                    last_step.insert(name.clone(), step);
-                    let point = Point {
-                        step,
-                        value,
-                        wall_time: None,
-                        epoch: parsed.epoch,
-                    };
-                    run.push_point(&name, file, point);
-                }
-            } else if let Some((level, message)) = strip_logging_prefix(frame) {
-                push_logging_event(run, level, message, file, index + 1);
+        if let Some(parsed) = parse_line(frame.text) {
+            let step = parsed.step.unwrap_or(counter);
+            counter = step + 1;
+            if let Some((key, n)) = parsed.planned {
+                planned.entry(key).or_insert(Value::from(n));
             }
+            for (name, value) in parsed.values {
+                // tqdm redraws the same step several times: keep its first value.
+                if last_step.get(&name) == Some(&step) {
+                    continue;
+                }
+                last_step.insert(name.clone(), step);
+                let point = Point {
+                    step,
+                    value,
+                    wall_time: None,
+                    epoch: parsed.epoch,
+                };
+                run.push_point(&name, file, point);
+            }
+        } else if let Some((level, message)) = strip_logging_prefix(frame.text) {
+            push_logging_event(run, level, message, file, frame.number);
         }
     }
+    run.problems.extend(frames.into_problems());
     if let Value::Object(params) = &mut run.params {
         for (k, v) in planned {
             params.entry(k).or_insert(v);
         }
     }
-    if !read_output_log(run, text, file) && run.status == Status::Unknown {
+    if !traceback.finish(run, file) && run.status == Status::Unknown {
         decide_epoch_status(run);
     }
 }
@@ -209,9 +226,10 @@ fn decide_epoch_status(run: &mut Run) {
     run.status_reason = "plain text log: no traceback, and nothing says it finished".into();
 }
 
-/// Lines before this index are the training script's own source, which some
-/// logs (modded-nanogpt records) start with: its f-strings look like log lines.
-fn end_of_leading_source(text: &str) -> usize {
+/// Lines up to this number are the training script's own source, which some
+/// logs (modded-nanogpt records) start with: its f-strings look like log
+/// lines. Only a log whose first line is code is read to its end for this.
+fn end_of_leading_source(mut lines: Lines<'_>) -> usize {
     let is_code = |l: &str| {
         l.starts_with("import ")
             || (l.starts_with("from ") && l.contains(" import "))
@@ -220,16 +238,21 @@ fn end_of_leading_source(text: &str) -> usize {
             || l.starts_with("@")
             || l.starts_with("#!")
     };
-    let first = text.split('\n').find(|l| !l.trim().is_empty());
-    if !first.is_some_and(|l| is_code(l) || l.starts_with('#') || l.starts_with("\"\"\"")) {
-        return 0;
+    let mut last_code = loop {
+        match lines.next_line() {
+            None => return 0,
+            Some(l) if l.text.trim().is_empty() => continue,
+            Some(l) if is_code(l.text) => break l.number,
+            Some(l) if l.text.starts_with('#') || l.text.starts_with("\"\"\"") => break 0,
+            Some(_) => return 0,
+        }
+    };
+    while let Some(l) = lines.next_line() {
+        if is_code(l.text) {
+            last_code = l.number;
+        }
     }
-    text.split('\n')
-        .enumerate()
-        .filter(|(_, l)| is_code(l))
-        .map(|(i, _)| i + 1)
-        .last()
-        .unwrap_or(0)
+    last_code
 }
 
 #[cfg(test)]

@@ -59,10 +59,10 @@ pub fn looks_like_sacred_run(head: &str) -> bool {
 pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     let by_name = |name: &str| texts.iter().find(|t| t.name == name);
     if let Some(config) = by_name("config.json") {
-        read_config(&mut run, &config.text, &config.rel);
+        read_config(&mut run, config.text(), &config.rel);
     }
     let record = match by_name("run.json") {
-        Some(source) => record::read_record(&mut run, &source.text, &source.rel),
+        Some(source) => record::read_record(&mut run, source.text(), &source.rel),
         None => {
             run.status_reason = "run.json could not be read".to_string();
             record::Record::default()
@@ -72,12 +72,12 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
         run.name = format!("{experiment} #{}", run.name);
     }
     if let Some(source) = by_name("metrics.json") {
-        metrics::read_metrics(&mut run, &source.text, &source.rel, record.start_seconds);
+        metrics::read_metrics(&mut run, source.text(), &source.rel, record.start_seconds);
     }
     if let Some(source) = by_name("cout.txt") {
         read_cout(
             &mut run,
-            &source.text,
+            source.text(),
             &source.rel,
             record.error_line.as_deref(),
         );

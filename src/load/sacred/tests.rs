@@ -28,7 +28,7 @@ const METRICS: &str = r#"{
 }"#;
 
 fn text(rel: &str, text: &str) -> SourceText {
-    SourceText::text(rel, text)
+    SourceText::from_text(rel, text)
 }
 
 fn read(texts: &[SourceText]) -> Run {

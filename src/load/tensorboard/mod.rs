@@ -79,7 +79,7 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     for source in texts {
         if is_event_file(&source.name) {
             let prefix = split_prefix(&run.path, &source.rel);
-            files.push(read_event_file(&source.bytes, &source.rel, &prefix));
+            files.push(read_event_file(source.bytes(), &source.rel, &prefix));
         } else {
             read_params(&mut run, source);
         }

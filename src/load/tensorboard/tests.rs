@@ -61,7 +61,7 @@ fn tensor(tag: &str, v: f32) -> Value {
 }
 
 fn source(rel: &str, bytes: &[u8]) -> SourceText {
-    SourceText::binary(rel, bytes.to_vec())
+    SourceText::from_bytes(rel, bytes.to_vec())
 }
 
 fn sample_file() -> Vec<u8> {

@@ -68,7 +68,7 @@ impl Runs {
 pub(super) fn read_database(base: &Run, source: &SourceText, has_wal: bool) -> Vec<Run> {
     let file = source.rel.as_str();
     let mut problems = Vec::new();
-    let collected = match open(&source.bytes) {
+    let collected = match open(source.bytes()) {
         Ok(conn) => collect(&conn, file, &mut problems),
         Err(message) => {
             let mut run = file_run(base, file, DATABASE_FORMAT);

@@ -83,17 +83,17 @@ pub fn read_run(base: Run, sources: &[SourceText]) -> Vec<Run> {
         let has_wal = sources
             .iter()
             .any(|s| s.rel == format!("{}{WAL_SUFFIX}", source.rel));
-        let mut from_file = if source.bytes.starts_with(SQLITE_MAGIC) {
+        let mut from_file = if source.bytes().starts_with(SQLITE_MAGIC) {
             database::read_database(&base, source, has_wal)
-        } else if source.bytes.starts_with(PARQUET_MAGIC) {
-            let (rows, stopped) = parquet_rows::rows_from_parquet(&source.bytes);
+        } else if source.bytes().starts_with(PARQUET_MAGIC) {
+            let (rows, stopped) = parquet_rows::rows_from_parquet(source.bytes());
             let problems = stopped
                 .map(|why| Problem::error(&source.rel, None, why))
                 .into_iter()
                 .collect();
             dataset::runs_from_rows(&base, rows, problems, &source.rel)
         } else {
-            let (rows, problems) = dataset::rows_from_text(&source.text, &source.rel);
+            let (rows, problems) = dataset::rows_from_text(source.text(), &source.rel);
             dataset::runs_from_rows(&base, rows, problems, &source.rel)
         };
         // IO problems (unreadable, not UTF-8) concern every run of the file.

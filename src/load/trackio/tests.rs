@@ -12,12 +12,12 @@ fn base(dir: &str) -> Run {
 
 fn read(rel: &str, text: &str) -> Vec<Run> {
     let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-    read_run(base(dir), &[SourceText::text(rel, text)])
+    read_run(base(dir), &[SourceText::from_text(rel, text)])
 }
 
 fn read_bytes(rel: &str, bytes: Vec<u8>) -> Vec<Run> {
     let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-    read_run(base(dir), &[SourceText::binary(rel, bytes)])
+    read_run(base(dir), &[SourceText::from_bytes(rel, bytes)])
 }
 
 fn series<'a>(run: &'a Run, name: &str) -> &'a crate::model::Series {
@@ -309,8 +309,8 @@ fn older_databases_use_the_run_name() {
 #[test]
 fn a_write_ahead_log_beside_is_said() {
     let sources = [
-        SourceText::binary(DATABASE, new_schema_database()),
-        SourceText::binary(&format!("{DATABASE}-wal"), vec![1, 2, 3]),
+        SourceText::from_bytes(DATABASE, new_schema_database()),
+        SourceText::from_bytes(&format!("{DATABASE}-wal"), vec![1, 2, 3]),
     ];
     let runs = read_run(base("exp/trackio"), &sources);
     assert_eq!(runs.len(), 2, "the log is no run");

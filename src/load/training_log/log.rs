@@ -16,31 +16,35 @@ use super::ending::{is_error_line, Ending, FinalLosses, Traceback, COMPLETION_PH
 use super::frames::{parse_frame, Frame};
 use super::header::{read_header_line, store_header};
 use super::{
-    clip, leading_number, numbered_prefix, physical_lines, push_capped, MAX_MESSAGE_CHARS,
-    TRAIN_SERIES, VALIDATION_SERIES,
+    clip, leading_number, numbered_prefix, push_capped, MAX_MESSAGE_CHARS, TRAIN_SERIES,
+    VALIDATION_SERIES,
 };
+use crate::load::lines::Lines;
 use crate::model::{Event, EventKind, Point, Problem, Run};
 use serde_json::{Map, Value};
 
 /// Read `training.log` into `run`: train and validation points, events, `log_header` params and status.
 pub fn read_training_log(run: &mut Run, text: &str, file: &str) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    read_training_lines(run, Lines::from_str(text, file), file);
+}
+
+/// Read the lines of `training.log` into `run`, each split at `\r` into segments.
+pub fn read_training_lines(run: &mut Run, lines: Lines<'_>, file: &str) {
     if !run.sources.iter().any(|s| s == file) {
         run.sources.push(file.to_string());
     }
     let mut log = LogReader::new(file);
-    for (line_no, line) in physical_lines(text) {
-        // Iterated, never collected: one physical line may hold millions of frames.
-        let has_frames = line.contains('\r');
-        for segment in line.split('\r') {
-            // Empty pieces between `\r`s are cursor moves, not blank lines.
-            if has_frames && segment.trim().is_empty() {
-                continue;
-            }
-            log.read_segment(run, line_no, segment);
+    // Pieces, never whole lines: one physical line may hold millions of frames.
+    let mut segments = lines.pieces();
+    while let Some(segment) = segments.next_line() {
+        // Empty pieces between `\r`s are cursor moves, not blank lines.
+        if !segment.whole() && segment.text.trim().is_empty() {
+            continue;
         }
+        log.read_segment(run, segment.number, segment.text);
     }
     log.finish(run);
+    run.problems.extend(segments.into_problems());
 }
 
 /// State carried from line to line while reading one `training.log`.

@@ -17,7 +17,9 @@
 //! run ended (errors, tracebacks, completion lines, final losses) in
 //! `ending`; `validation` reads `validation.txt`.
 //!
-//! Pure: text in, the [`Run`] filled; nothing here panics on any input.
+//! Pure: lines in (from a string, or streamed from a large file: see
+//! [`Lines`](crate::load::lines::Lines)), the [`Run`] filled; nothing here
+//! panics on any input.
 
 mod ending;
 mod frames;
@@ -29,14 +31,14 @@ mod validation;
 mod fixtures;
 
 pub use ending::final_losses;
-pub use log::read_training_log;
-pub use validation::read_validation;
+pub use log::{read_training_lines, read_training_log};
+pub use validation::{read_validation, read_validation_lines};
 
 use crate::discover::FileEntry;
 use crate::load::config::{params_file, read_params};
 use crate::load::FolderView;
 use crate::load::{file_named, SourceText};
-use crate::model::{Problem, Run};
+use crate::model::{Problem, Run, Severity};
 
 /// Series of the train loss read from tqdm postfixes.
 const TRAIN_SERIES: &str = "loss";
@@ -76,20 +78,22 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
     // Order matters: the log's validation points come first, validation.txt only fills gaps.
     for source in texts {
         match source.name.as_str() {
-            "training.log" if source.text.chars().all(|c| c.is_whitespace() || c == '\0') => {
-                let what = if source.text.contains('\0') {
-                    "holds only NUL bytes (a crash mid-write?)"
-                } else {
-                    "is empty"
-                };
-                run.problems.push(Problem::warning(
-                    &source.rel,
-                    None,
-                    format!("training.log {what}; nothing to read"),
-                ));
-            }
-            "training.log" => read_training_log(&mut run, &source.text, &source.rel),
-            "validation.txt" => read_validation(&mut run, &source.text, &source.rel),
+            "training.log" => match blank(source) {
+                Some(has_nul) => {
+                    let what = if has_nul {
+                        "holds only NUL bytes (a crash mid-write?)"
+                    } else {
+                        "is empty"
+                    };
+                    run.problems.push(Problem::warning(
+                        &source.rel,
+                        None,
+                        format!("training.log {what}; nothing to read"),
+                    ));
+                }
+                None => read_training_lines(&mut run, source.lines(), &source.rel),
+            },
+            "validation.txt" => read_validation_lines(&mut run, source.lines(), &source.rel),
             _ => read_params(&mut run, source),
         }
     }
@@ -97,6 +101,34 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
         run.status_reason = "no training.log beside validation.txt".to_string();
     }
     vec![run]
+}
+
+/// The files read line by line (and streamed when large): the log and validation.txt.
+pub fn by_lines(_dir: &str, rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name == "training.log" || name == "validation.txt"
+}
+
+/// `Some(has NUL bytes)` when a file holds nothing but whitespace and NULs.
+/// Reads up to its first other character, which in a log is its first line;
+/// a file that cannot be read is not blank (its reader says why).
+fn blank(source: &SourceText) -> Option<bool> {
+    let mut lines = source.lines();
+    let mut has_nul = false;
+    while let Some(line) = lines.next_line() {
+        for c in line.text.chars() {
+            match c {
+                '\0' => has_nul = true,
+                c if c.is_whitespace() => {}
+                _ => return None,
+            }
+        }
+    }
+    let unreadable = lines
+        .into_problems()
+        .iter()
+        .any(|p| p.severity == Severity::Error);
+    (!unreadable).then_some(has_nul)
 }
 
 /// True when the head of a file named `training.log` is captured trainer stdout.
@@ -138,13 +170,6 @@ fn looks_like_csv_header(line: &str) -> bool {
                 && f.chars()
                     .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | '(' | ')'))
         })
-}
-
-/// Lines numbered from 1, with a CRLF's `\r` removed.
-fn physical_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split('\n')
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.strip_suffix('\r').unwrap_or(l)))
 }
 
 /// The number at the start of `text` (`0.9418`, `nan`, `inf`), ignoring what follows it.

@@ -8,14 +8,23 @@
 //! and nothing else; everything else is sample text.
 
 use super::{
-    clip, numbered_prefix, physical_lines, push_capped, MAX_MESSAGE_CHARS, VALIDATION_SERIES,
+    clip, numbered_prefix, push_capped, MAX_MESSAGE_CHARS, MAX_PROBLEMS_PER_FILE, VALIDATION_SERIES,
 };
+use crate::load::lines::Lines;
 use crate::model::{Event, EventKind, Point, Problem, Run, Sample};
 use std::collections::HashSet;
 
 /// Read `validation.txt` into `run`: samples, and validation points for steps the log lacks.
 pub fn read_validation(run: &mut Run, text: &str, file: &str) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    read_validation_lines(run, Lines::from_str(text, file), file);
+}
+
+/// Read the lines of `validation.txt` into `run`, one block at a time.
+///
+/// A block is read when the next one starts, so only one is held. Its
+/// problems wait until the end: the header lines' problems come first, as
+/// when the blocks were read after the whole file.
+pub fn read_validation_lines(run: &mut Run, mut lines: Lines<'_>, file: &str) {
     if !run.sources.iter().any(|s| s == file) {
         run.sources.push(file.to_string());
     }
@@ -26,9 +35,12 @@ pub fn read_validation(run: &mut Run, text: &str, file: &str) {
         .flat_map(|s| s.points.iter().map(|p| p.step))
         .collect();
     let mut problem_count = 0;
-    let mut blocks: Vec<Block> = Vec::new();
-    for (line_no, line) in physical_lines(text) {
-        let trimmed = line.trim();
+    let mut block_problems = Vec::new();
+    let mut block: Option<Block> = None;
+    let (mut any_block, mut any_text) = (false, false);
+    while let Some(line) = lines.next_line() {
+        let trimmed = line.text.trim();
+        any_text |= !trimmed.is_empty();
         if let Some(rest) = trimmed.strip_prefix("Validation at step") {
             let digits: String = rest
                 .trim_start()
@@ -42,21 +54,28 @@ pub fn read_validation(run: &mut Run, text: &str, file: &str) {
                     run,
                     &mut problem_count,
                     file,
-                    Problem::warning(file, Some(line_no), message),
+                    Problem::warning(file, Some(line.number), message),
                 );
             }
-            blocks.push(Block {
-                header_line: line_no,
+            if let Some(done) = block.take() {
+                read_block(run, &done, file, &mut known_steps, &mut block_problems);
+            }
+            any_block = true;
+            block = Some(Block {
+                header_line: line.number,
                 step,
                 lines: Vec::new(),
             });
         } else if trimmed.len() >= 3 && trimmed.chars().all(|c| c == '=') {
             // `====` rules frame the block headers; they are never part of an answer.
-        } else if let Some(block) = blocks.last_mut() {
-            block.lines.push((line_no, line));
+        } else if let Some(block) = block.as_mut() {
+            block.lines.push((line.number, line.text.to_string()));
         }
     }
-    if blocks.is_empty() && !text.trim().is_empty() {
+    if let Some(done) = block.take() {
+        read_block(run, &done, file, &mut known_steps, &mut block_problems);
+    }
+    if !any_block && any_text {
         let message = "no \"Validation at step N\" block; nothing read";
         push_capped(
             run,
@@ -65,16 +84,17 @@ pub fn read_validation(run: &mut Run, text: &str, file: &str) {
             Problem::warning(file, None, message),
         );
     }
-    for block in &blocks {
-        read_block(run, block, file, &mut known_steps, &mut problem_count);
+    for problem in block_problems {
+        push_capped(run, &mut problem_count, file, problem);
     }
+    run.problems.extend(lines.into_problems());
 }
 
 /// One `Validation at step N` block of validation.txt.
-struct Block<'t> {
+struct Block {
     header_line: usize,
     step: Option<u64>,
-    lines: Vec<(usize, &'t str)>,
+    lines: Vec<(usize, String)>,
 }
 
 /// A question/answer pair being collected.
@@ -88,10 +108,10 @@ struct PendingSample {
 /// Read one block: its samples, and its value where no validation point is yet.
 fn read_block(
     run: &mut Run,
-    block: &Block<'_>,
+    block: &Block,
     file: &str,
     known_steps: &mut HashSet<u64>,
-    problems: &mut usize,
+    problems: &mut Vec<Problem>,
 ) {
     let value_at = block
         .lines
@@ -99,7 +119,8 @@ fn read_block(
         .rposition(|(_, l)| block_value(l).is_some());
     let mut pending: Option<PendingSample> = None;
     let mut position = 0u32;
-    for (i, &(line_no, line)) in block.lines.iter().enumerate() {
+    for (i, (line_no, line)) in block.lines.iter().enumerate() {
+        let (line_no, line) = (*line_no, line.as_str());
         if Some(i) == value_at {
             flush_sample(run, pending.take(), block.step, file);
             continue;
@@ -134,16 +155,14 @@ fn read_block(
     }
     flush_sample(run, pending, block.step, file);
     let Some(value_at) = value_at else {
-        let message = "validation block has no \"Validation loss: <number>\" line";
-        push_capped(
-            run,
-            problems,
-            file,
-            Problem::warning(file, Some(block.header_line), message),
-        );
+        // Problems past the cap are only counted: keep no more than it shows.
+        if problems.len() <= MAX_PROBLEMS_PER_FILE {
+            let message = "validation block has no \"Validation loss: <number>\" line";
+            problems.push(Problem::warning(file, Some(block.header_line), message));
+        }
         return;
     };
-    let (line_no, line) = block.lines[value_at];
+    let (line_no, line) = (block.lines[value_at].0, block.lines[value_at].1.as_str());
     let value = block_value(line).unwrap_or(f64::NAN);
     // The log is read first; validation.txt only fills the steps it lacks.
     if let Some(step) = block.step.filter(|s| known_steps.insert(*s)) {

@@ -98,9 +98,11 @@ pub fn read_run(mut run: Run, texts: &[SourceText]) -> Vec<Run> {
             "config.yaml" => read_config(&mut run, source),
             "wandb-metadata.json" => read_metadata(&mut run, source),
             "wandb-summary.json" => {
-                has_summary = summary::read_summary(&mut run, &source.text, &source.rel);
+                has_summary = summary::read_summary(&mut run, source.text(), &source.rel);
             }
-            "output.log" => crashed = summary::read_output_log(&mut run, &source.text, &source.rel),
+            "output.log" => {
+                crashed = summary::read_output_log(&mut run, source.text(), &source.rel)
+            }
             _ => {}
         }
     }
@@ -130,7 +132,7 @@ pub fn split_run_folder(name: &str) -> Option<(String, String)> {
 
 /// `config.yaml`: unwrap `{value: X, desc: ...}` and drop `_wandb`.
 fn read_config(run: &mut Run, source: &SourceText) {
-    let (params, problems) = parse_yaml_params(&source.text, &source.rel);
+    let (params, problems) = parse_yaml_params(source.text(), &source.rel);
     run.problems.extend(problems);
     let Value::Object(map) = params else {
         return;
@@ -174,7 +176,7 @@ fn config_run_name(config: &Map<String, Value>) -> Option<String> {
 
 /// `wandb-metadata.json`: start time and a few keys under `wandb_metadata`.
 fn read_metadata(run: &mut Run, source: &SourceText) {
-    let value = match lenient_json::parse(&source.text) {
+    let value = match lenient_json::parse(source.text()) {
         Ok(v) => v,
         Err(e) => {
             let message = format!("not valid JSON: {}", e.message);
@@ -231,7 +233,7 @@ mod tests {
     use super::*;
 
     fn source(name: &str, text: &str) -> SourceText {
-        SourceText::text(&format!("wandb/run-20260211_131227-abc/files/{name}"), text)
+        SourceText::from_text(&format!("wandb/run-20260211_131227-abc/files/{name}"), text)
     }
 
     #[test]

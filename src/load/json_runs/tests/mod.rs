@@ -11,7 +11,7 @@ use crate::model::{Problem, Run};
 
 /// A claimed file's text.
 pub(super) fn source(rel: &str, text: &str) -> SourceText {
-    SourceText::text(rel, text)
+    SourceText::from_text(rel, text)
 }
 
 /// Read files as one claimed folder (the folder of the first), as `load::read` would.
