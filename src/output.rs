@@ -79,6 +79,26 @@ impl Staging {
         fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))
     }
 
+    /// Write a file at `rel` through `fill`, buffered, without holding it whole
+    /// in memory (a 10M-point run's run.json is over a gigabyte as text).
+    pub fn write_with(
+        &self,
+        rel: &str,
+        fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<()> {
+        let path = self.path_of(rel)?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let file =
+            fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        fill(&mut out)
+            .and_then(|()| std::io::Write::flush(&mut out))
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
     /// Copy a file from the input tree into the site at `rel`.
     pub fn copy(&self, from: &Path, rel: &str) -> Result<()> {
         let path = self.path_of(rel)?;

@@ -193,8 +193,10 @@ fn write_run(
     view.group_href = group_page.cloned().unwrap_or_default();
     let page = theme.render("run.html", &view)?;
     staging.write(&format!("{dir}/index.html"), page.as_bytes())?;
-    let json = serde_json::to_string_pretty(&a.run)?;
-    staging.write(&format!("{dir}/run.json"), json.as_bytes())?;
+    // Streamed to the file: as one string, a long run's JSON was the build's peak memory.
+    staging.write_with(&format!("{dir}/run.json"), |out| {
+        serde_json::to_writer_pretty(out, &a.run).map_err(std::io::Error::other)
+    })?;
     Ok(notes)
 }
 
