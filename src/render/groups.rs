@@ -56,7 +56,8 @@ fn is_rate_key(key: &str) -> bool {
 }
 
 /// The swept params of a group of three or more runs: configuration params
-/// (not seeds, not bookkeeping) with a number in every run that has them and
+/// (not seeds, not bookkeeping) that half the runs or more have, with a
+/// number in every run that has them and
 /// three or more distinct values, or two when nothing else differs (an A/B
 /// with seeds); most distinct values first. Two runs that differ in four
 /// params are no sweep of any of them.
@@ -79,7 +80,8 @@ pub fn swept_params(members: &[&Analyzed]) -> Vec<String> {
                 .filter_map(|f| f.get(&k))
                 .map(|v| numeric(v))
                 .collect();
-            if values.iter().any(Option::is_none) {
+            // A param half the runs lack (other writers name it otherwise) sweeps only some of them.
+            if values.iter().any(Option::is_none) || values.len() * 2 < flats.len() {
                 return None;
             }
             let distinct: BTreeSet<u64> = values.iter().flatten().map(|v| v.to_bits()).collect();

@@ -31,8 +31,9 @@ pub fn is_seed_key(key: &str) -> bool {
     last == "seed" || last.ends_with("_seed") || last.ends_with("-seed") || last == "random_state"
 }
 
-/// A key that names, places or dates a run, or that a trainer wrote about
-/// how the run went: not part of what was configured.
+/// A key that names, places or dates a run, or that records how the run went
+/// (a trainer's `global_step`, a tracker's `results.best_val_loss`): not part
+/// of what was configured.
 pub fn is_bookkeeping_key(key: &str) -> bool {
     const NAMES: &[&str] = &[
         "name",
@@ -64,7 +65,16 @@ pub fn is_bookkeeping_key(key: &str) -> bool {
         "trial_name",
     ];
     let last = last_segment(key);
+    // Results some writers keep beside their config (`results.best_val_loss`, `summary.loss`).
+    let outcome = key
+        .split('.')
+        .any(|part| matches!(part, "results" | "metrics" | "summary"))
+        || last.starts_with("final_")
+        || last.starts_with("best_")
+        || last.ends_with("_loss")
+        || last == "loss";
     NAMES.contains(&last.as_str())
+        || outcome
         || last.ends_with("_dir")
         || last.ends_with("_path")
         || key.starts_with("tags.")
