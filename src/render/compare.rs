@@ -39,7 +39,6 @@ pub struct GroupComparison<'a> {
     pub group: &'a str,
     /// Unique among groups: names its charts and its page (`groups/<slug>/`).
     pub slug: String,
-    pub runs: usize,
     /// The group's runs, in index order.
     pub members: Vec<&'a Analyzed>,
     /// Runs that differ only in their seed, drawn as one mean line each.
@@ -82,11 +81,17 @@ fn groups_of_two_or_more(runs: &[Analyzed]) -> Vec<(&str, String, Vec<&Analyzed>
         .collect()
 }
 
-/// Each group's page (`groups/<slug>/index.html`), for groups of two or more runs.
+/// The page of the group with this slug, from the site root.
+pub fn group_page(slug: &str) -> String {
+    format!("groups/{slug}/index.html")
+}
+
+/// Each group's page ([`group_page`]), for groups of two or more runs: the
+/// groups [`comparisons`] returns, without drawing anything.
 pub fn group_pages(runs: &[Analyzed]) -> BTreeMap<&str, String> {
     groups_of_two_or_more(runs)
         .into_iter()
-        .map(|(group, slug, _)| (group, format!("groups/{slug}/index.html")))
+        .map(|(group, slug, _)| (group, group_page(&slug)))
         .collect()
 }
 
@@ -115,7 +120,6 @@ pub fn comparisons(runs: &[Analyzed], smoothing: f64) -> Vec<GroupComparison<'_>
             GroupComparison {
                 group,
                 slug,
-                runs: members.len(),
                 members,
                 seed_sets: sets,
                 charts,

@@ -23,20 +23,16 @@ pub fn diff(a: &Analyzed, b: &Analyzed) -> String {
     let (na, nb) = (escape_md(&a.run.name), escape_md(&b.run.name));
     let mut md = String::new();
     let _ = writeln!(md, "### {na} → {nb}\n");
-    let _ = writeln!(
-        md,
-        "- **{na}**: {} ({}), `{}`",
-        a.run.status.as_str(),
-        escape_md(&a.run.format),
-        escape_md(&a.run.path)
-    );
-    let _ = writeln!(
-        md,
-        "- **{nb}**: {} ({}), `{}`\n",
-        b.run.status.as_str(),
-        escape_md(&b.run.format),
-        escape_md(&b.run.path)
-    );
+    for (name, run) in [(&na, a), (&nb, b)] {
+        let _ = writeln!(
+            md,
+            "- **{name}**: {} ({}), `{}`",
+            run.run.status.as_str(),
+            escape_md(&run.run.format),
+            escape_md(&run.run.path)
+        );
+    }
+    md.push('\n');
 
     let (pa, pb) = (a.run.flat_params(), b.run.flat_params());
     let keys: BTreeSet<&String> = pa.keys().chain(pb.keys()).collect();

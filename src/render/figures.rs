@@ -85,7 +85,7 @@ impl<'a> ComparisonGroupView<'a> {
                 "" => "Top level".to_string(),
                 g => g.to_string(),
             },
-            runs: group.runs,
+            runs: group.members.len(),
             page,
             charts,
         }

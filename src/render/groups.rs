@@ -11,7 +11,7 @@ use super::compare::{Comparison, GroupComparison};
 use super::figures::ComparisonView;
 use super::seeds::{is_bookkeeping_key, is_seed_key};
 use super::table::{runs_table, RunsTable};
-use super::view::{differing_param_keys, fmt_num};
+use super::view::{capitalize, differing_param_keys, fmt_num};
 use crate::analyze::Analyzed;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,14 +60,12 @@ fn is_rate_key(key: &str) -> bool {
 /// number in every run that has them and
 /// three or more distinct values, or two when nothing else differs (an A/B
 /// with seeds); most distinct values first. Two runs that differ in four
-/// params are no sweep of any of them.
-pub fn swept_params(members: &[&Analyzed]) -> Vec<String> {
-    if members.len() < 3 {
+/// params are no sweep of any of them. `flats` are the runs' flattened params.
+pub fn swept_params(flats: &[BTreeMap<String, String>]) -> Vec<String> {
+    if flats.len() < 3 {
         return Vec::new();
     }
-    let flats: Vec<BTreeMap<String, String>> =
-        members.iter().map(|a| a.run.flat_params()).collect();
-    let configured: Vec<String> = differing_param_keys(&flats)
+    let configured: Vec<String> = differing_param_keys(flats)
         .into_iter()
         .filter(|k| !is_seed_key(k) && !is_bookkeeping_key(k))
         .collect();
@@ -109,10 +107,12 @@ pub fn sweep_charts(g: &GroupComparison) -> Vec<Comparison> {
     } else {
         FINAL_TRAIN
     };
-    swept_params(&g.members)
+    let flats: Vec<BTreeMap<String, String>> =
+        g.members.iter().map(|a| a.run.flat_params()).collect();
+    swept_params(&flats)
         .into_iter()
         .filter_map(|key| {
-            let spec = sweep_spec(g, &key, &metric)?;
+            let spec = sweep_spec(g, &flats, &key, &metric)?;
             Some(Comparison {
                 path: format!("charts/{}-sweep-{}", g.slug, crate::slug(&key)),
                 spec,
@@ -121,15 +121,21 @@ pub fn sweep_charts(g: &GroupComparison) -> Vec<Comparison> {
         .collect()
 }
 
-fn sweep_spec(g: &GroupComparison, key: &str, metric: &SweepMetric) -> Option<ChartSpec> {
+fn sweep_spec(
+    g: &GroupComparison,
+    flats: &[BTreeMap<String, String>],
+    key: &str,
+    metric: &SweepMetric,
+) -> Option<ChartSpec> {
     // Each run's (value, result), and the value as its params write it, for the legend.
-    let mut written: BTreeMap<u64, String> = BTreeMap::new();
+    let mut written: BTreeMap<u64, &str> = BTreeMap::new();
     let points: Vec<(f64, f64)> = g
         .members
         .iter()
-        .filter_map(|a| {
-            let text = a.run.flat_params().remove(key)?;
-            let x = numeric(&text)?;
+        .zip(flats)
+        .filter_map(|(a, flat)| {
+            let text = flat.get(key)?;
+            let x = numeric(text)?;
             written.entry(x.to_bits()).or_insert(text);
             Some((x, (metric.value)(a)?))
         })
@@ -189,8 +195,7 @@ fn sweep_spec(g: &GroupComparison, key: &str, metric: &SweepMetric) -> Option<Ch
             .map(|(x, y)| {
                 let value = written
                     .get(&x.to_bits())
-                    .cloned()
-                    .unwrap_or_else(|| fmt_num(x));
+                    .map_or_else(|| fmt_num(x), |v| v.to_string());
                 format!("best {} at {short} = {value}", fmt_num(y))
             })
             .unwrap_or_default(),
@@ -198,14 +203,6 @@ fn sweep_spec(g: &GroupComparison, key: &str, metric: &SweepMetric) -> Option<Ch
         compares_runs: false,
         x_log,
     })
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// A group page.
@@ -353,7 +350,6 @@ mod tests {
         GroupComparison {
             group: "sweep",
             slug: "sweep".into(),
-            runs: members.len(),
             seed_sets: Vec::new(),
             members,
             charts: Vec::new(),
@@ -386,8 +382,9 @@ mod tests {
             ),
         ];
         let g = group(runs.iter().collect());
+        let flats: Vec<_> = g.members.iter().map(|a| a.run.flat_params()).collect();
         assert_eq!(
-            swept_params(&g.members),
+            swept_params(&flats),
             ["optimizer.lr"],
             "not seed, not global_step"
         );

@@ -101,11 +101,7 @@ pub fn write_site_with(
             written
         })
         .collect::<Result<_>>()?;
-    let (comparisons, written_pages) = write_groups(theme, title, runs, staging, options)?;
-    debug_assert_eq!(
-        written_pages, group_pages,
-        "run pages link the pages written"
-    );
+    let comparisons = write_groups(theme, title, runs, staging, options)?;
     let mut index_view = view::index_view(title, runs, comparisons);
     index_view.table.link_groups(&group_pages);
     let index = theme.render("index.html", &index_view)?;
@@ -203,18 +199,14 @@ fn write_run(
 /// Every group of two or more runs gets a page (`groups/<slug>/index.html`)
 /// with its comparison and sweep charts, drawn as SVG and PNG files under
 /// `charts/` (pages load them lazily, so a big site's pages stay small).
-/// Returns the index's view of each group that has comparison charts, and
-/// each group's page.
+/// Returns the index's view of each group that has comparison charts.
 fn write_groups<'a>(
     theme: &html::Theme,
     title: &'a str,
     runs: &'a [Analyzed],
     staging: &Staging,
     options: &ChartOptions,
-) -> Result<(
-    Vec<figures::ComparisonGroupView<'a>>,
-    BTreeMap<&'a str, String>,
-)> {
+) -> Result<Vec<figures::ComparisonGroupView<'a>>> {
     let groups = compare::comparisons(runs, options.smoothing);
     let sweeps: Vec<Vec<compare::Comparison>> = groups.iter().map(groups::sweep_charts).collect();
     let all: Vec<&compare::Comparison> = groups
@@ -239,18 +231,17 @@ fn write_groups<'a>(
             .map(|c| figures::ComparisonView::of(&c.spec, &c.path, height[c.path.as_str()]))
             .collect()
     };
-    let (mut index_views, mut pages) = (Vec::new(), BTreeMap::new());
+    let mut index_views = Vec::new();
     for (g, sweep) in groups.iter().zip(&sweeps) {
-        let page = format!("groups/{}/index.html", g.slug);
+        let page = compare::group_page(&g.slug);
         let charts = views(&g.charts);
         let view = groups::group_view(title, g, charts.clone(), views(sweep));
         staging.write(&page, theme.render("group.html", &view)?.as_bytes())?;
         if !charts.is_empty() {
-            index_views.push(figures::ComparisonGroupView::of(g, page.clone(), charts));
+            index_views.push(figures::ComparisonGroupView::of(g, page, charts));
         }
-        pages.insert(g.group, page);
     }
-    Ok((index_views, pages))
+    Ok(index_views)
 }
 
 /// One object of `data/runs.json`.

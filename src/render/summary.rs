@@ -16,7 +16,7 @@
 use crate::analyze::Analyzed;
 use crate::model::{Family, Severity, Split};
 use crate::render::markdown::escape_md;
-use crate::render::view::{bucket_means, differing_params, fmt_num, main_loss_values};
+use crate::render::view::{bucket_means, capitalize, differing_params, fmt_num, main_loss_values};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -460,14 +460,6 @@ fn mermaid(out: &mut String, ranked: &[&Analyzed]) {
         "```\n\nLines, in order: {} (a run that ended early holds its last value).\n",
         names.join(", ")
     );
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// Levenshtein distance, for "did you mean" lists.

@@ -551,6 +551,15 @@ pub fn fmt_bytes(bytes: u64) -> String {
     }
 }
 
+/// `text` with its first letter in upper case: `Best val loss`.
+pub fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// Severity of the worst problem, for badges.
 pub fn worst(problems: &[crate::model::Problem]) -> Option<Severity> {
     problems.iter().map(|p| p.severity).max()
