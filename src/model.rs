@@ -9,11 +9,11 @@
 //! in [`Point::value`] and serialized as the strings `"NaN"`, `"Infinity"` and
 //! `"-Infinity"` because JSON has no token for them.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeMap, HashMap};
 
 /// One training run, normalized.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {
     /// Stable identifier: a slug of the relative path (unique within a build).
     pub id: String,
@@ -36,6 +36,10 @@ pub struct Run {
     /// End time as written by the run.
     pub ended: Option<String>,
     /// Wall-clock duration in seconds, when the run records it or it can be derived.
+    #[serde(
+        serialize_with = "serialize_opt_f64",
+        deserialize_with = "deserialize_opt_f64"
+    )]
     pub duration_seconds: Option<f64>,
     /// Hyperparameters and configuration as a nested tree (sorted keys).
     pub params: serde_json::Value,
@@ -88,6 +92,40 @@ impl Run {
             artifacts: Vec::new(),
             problems: Vec::new(),
             model_card: None,
+            series_index: HashMap::new(),
+        }
+    }
+
+    /// A copy without what only the run's own page shows: its series, events,
+    /// samples, artifacts and model card body. What is left is small however
+    /// long the run was ([`crate::render::digest`] puts back the series the
+    /// shared pages draw, thinned).
+    pub fn clone_without_bulk(&self) -> Run {
+        Run {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            format: self.format.clone(),
+            path: self.path.clone(),
+            group: self.group.clone(),
+            date: self.date.clone(),
+            status: self.status,
+            status_reason: self.status_reason.clone(),
+            started: self.started.clone(),
+            ended: self.ended.clone(),
+            duration_seconds: self.duration_seconds,
+            params: self.params.clone(),
+            sources: self.sources.clone(),
+            source_notes: self.source_notes.clone(),
+            metrics: Vec::new(),
+            events: Vec::new(),
+            samples: Vec::new(),
+            artifacts: Vec::new(),
+            problems: self.problems.clone(),
+            model_card: self.model_card.as_ref().map(|card| ModelCard {
+                file: card.file.clone(),
+                front_matter: card.front_matter.clone(),
+                body: String::new(),
+            }),
             series_index: HashMap::new(),
         }
     }
@@ -157,7 +195,7 @@ impl Run {
 
 /// A model card as written: YAML front matter and a markdown body. The body
 /// is text from the run: only the run page renders it, and sanitizes it there.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelCard {
     /// The file, relative to ROOT.
     pub file: String,
@@ -202,7 +240,7 @@ fn flatten_value(prefix: &str, value: &serde_json::Value, out: &mut BTreeMap<Str
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// It says it finished.
@@ -227,7 +265,7 @@ impl Status {
 }
 
 /// One metric over time.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Series {
     /// The name as the source wrote it (`train/loss`, `Validation loss`).
     pub name: String,
@@ -256,18 +294,28 @@ impl Series {
 }
 
 /// One logged value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     /// Training step (iteration) the value belongs to.
     pub step: u64,
     /// The value; NaN and infinities are kept.
-    #[serde(serialize_with = "serialize_f64")]
+    #[serde(serialize_with = "serialize_f64", deserialize_with = "deserialize_f64")]
     pub value: f64,
     /// Seconds since the run started, when the source records time.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_opt_f64",
+        deserialize_with = "deserialize_opt_f64"
+    )]
     pub wall_time: Option<f64>,
     /// Fractional epoch, when the source records it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_opt_f64",
+        deserialize_with = "deserialize_opt_f64"
+    )]
     pub epoch: Option<f64>,
 }
 
@@ -303,8 +351,36 @@ pub fn serialize_opt_f64<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, 
     }
 }
 
+/// A float as [`serialize_f64`] writes it: a number, or one of its three strings.
+pub fn deserialize_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Number(f64),
+        Word(String),
+    }
+    match Written::deserialize(d)? {
+        Written::Number(v) => Ok(v),
+        Written::Word(w) => match w.as_str() {
+            "NaN" => Ok(f64::NAN),
+            "Infinity" => Ok(f64::INFINITY),
+            "-Infinity" => Ok(f64::NEG_INFINITY),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a number, NaN or Infinity, found {other:?}"
+            ))),
+        },
+    }
+}
+
+/// An optional float as [`serialize_opt_f64`] writes it.
+pub fn deserialize_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Written(#[serde(deserialize_with = "deserialize_f64")] f64);
+    Ok(Option::<Written>::deserialize(d)?.map(|w| w.0))
+}
+
 /// What a metric measures. Order here is the display order on run pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     Loss,
@@ -355,7 +431,7 @@ impl Family {
 }
 
 /// Which data a metric was measured on. Order here is the display order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Split {
     Train,
@@ -459,7 +535,7 @@ pub fn classify(name: &str) -> (Family, Split) {
 }
 
 /// Something that happened during a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     /// What kind of thing happened.
     pub kind: EventKind,
@@ -474,7 +550,7 @@ pub struct Event {
 }
 
 /// Kinds of [`Event`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// Training started (header block, "Starting training").
@@ -494,7 +570,7 @@ pub enum EventKind {
 }
 
 /// One validation question and the model's answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sample {
     /// Step of the validation block it belongs to.
     pub step: Option<u64>,
@@ -511,7 +587,7 @@ pub struct Sample {
 }
 
 /// A file or folder a run left behind.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Artifact {
     /// What it is.
     pub kind: ArtifactKind,
@@ -524,7 +600,7 @@ pub struct Artifact {
 }
 
 /// Kinds of [`Artifact`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ArtifactKind {
     /// A PNG/JPEG/SVG/GIF image, shown on the run page.
@@ -538,7 +614,7 @@ pub enum ArtifactKind {
 }
 
 /// Something wrong with reading a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
     /// How bad it is.
     pub severity: Severity,
@@ -591,7 +667,7 @@ impl std::fmt::Display for Problem {
 }
 
 /// Severity of a [`Problem`] or a diagnostic.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,

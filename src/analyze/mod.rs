@@ -6,12 +6,12 @@ pub mod summary;
 pub mod thresholds;
 
 use crate::model::{Run, Severity};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 pub use summary::{Headline, SeriesSummary};
 pub use thresholds::Thresholds;
 
 /// A run with everything computed about it; what renderers consume.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Analyzed {
     /// The normalized run.
     pub run: Run,
@@ -35,7 +35,7 @@ fn duration_from_wall_times(run: &Run) -> Option<f64> {
 }
 
 /// A finding about a run (overfitting, divergence, ...).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Diagnostic {
     /// Stable machine name, e.g. `overfitting`.
     pub code: String,

@@ -4,36 +4,51 @@
 //! values never become a min, max or best; the first one is reported by step,
 //! because a NaN in a loss is the most important fact about a run.
 
-use crate::model::{Series, Split};
-use serde::Serialize;
+use crate::model::{Family, Series, Split};
+use serde::{Deserialize, Serialize};
 
 /// Summary of one series, as `data/runs.json` lists it under `metrics`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SeriesSummary {
     /// Source name of the metric.
     pub name: String,
     /// Family (`loss`, `accuracy`, ...).
-    pub family: &'static str,
+    pub family: crate::model::Family,
     /// Split (`train`, `val`, `test`, `other`).
-    pub split: &'static str,
+    pub split: crate::model::Split,
     /// Number of logged points.
     pub points: usize,
     /// First value (may be non-finite).
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub first: Option<f64>,
     /// Last value (may be non-finite).
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub last: Option<f64>,
     /// Step of the last value.
     pub last_step: Option<u64>,
     /// Smallest finite value.
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub min: Option<f64>,
     /// Largest finite value.
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub max: Option<f64>,
     /// Best finite value: min for loss-like families, max for accuracy and throughput.
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub best: Option<f64>,
     /// Step of the best value (the first such step on ties).
     pub best_step: Option<u64>,
@@ -65,8 +80,8 @@ pub fn summarize(series: &Series) -> SeriesSummary {
     }
     SeriesSummary {
         name: series.name.clone(),
-        family: series.family.as_str(),
-        split: series.split.as_str(),
+        family: series.family,
+        split: series.split,
         points: series.points.len(),
         first: series.points.first().map(|p| p.value),
         last: series.points.last().map(|p| p.value),
@@ -80,24 +95,39 @@ pub fn summarize(series: &Series) -> SeriesSummary {
 }
 
 /// The headline numbers of a run: its main train and val loss.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Headline {
     /// Last train loss.
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub final_train_loss: Option<f64>,
     /// Lowest finite train loss.
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub best_train_loss: Option<f64>,
     /// Last val loss.
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub final_val_loss: Option<f64>,
     /// Lowest finite val loss.
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub best_val_loss: Option<f64>,
     /// Step of the lowest val loss.
     pub best_val_step: Option<u64>,
     /// (final val - final train) / final train, in percent, when both are finite.
-    #[serde(serialize_with = "crate::model::serialize_opt_f64")]
+    #[serde(
+        serialize_with = "crate::model::serialize_opt_f64",
+        deserialize_with = "crate::model::deserialize_opt_f64"
+    )]
     pub gap_percent: Option<f64>,
     /// Last step logged in any loss series.
     pub last_step: Option<u64>,
@@ -109,7 +139,7 @@ pub fn headline(summaries: &[SeriesSummary]) -> Headline {
     let pick = |split: Split| {
         summaries
             .iter()
-            .find(|s| s.family == "loss" && s.split == split.as_str())
+            .find(|s| s.family == Family::Loss && s.split == split)
     };
     let train = pick(Split::Train);
     let val = pick(Split::Val);
@@ -128,7 +158,7 @@ pub fn headline(summaries: &[SeriesSummary]) -> Headline {
         gap_percent,
         last_step: summaries
             .iter()
-            .filter(|s| s.family == "loss")
+            .filter(|s| s.family == Family::Loss)
             .filter_map(|s| s.last_step)
             .max(),
     }
@@ -156,7 +186,7 @@ mod tests {
         assert_eq!(s.first_nonfinite_step, Some(30));
         assert_eq!(s.last, Some(1.7));
         assert_eq!(s.max, Some(2.0));
-        assert_eq!((s.family, s.split), ("loss", "val"));
+        assert_eq!((s.family, s.split), (Family::Loss, Split::Val));
     }
 
     #[test]

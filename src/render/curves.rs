@@ -179,14 +179,11 @@ fn best_point(a: &Analyzed, kind: ChartKind) -> Option<(u64, f64)> {
     if !kind.has_best() {
         return None;
     }
-    let in_family: Vec<&SeriesSummary> = a
-        .summaries
-        .iter()
-        .filter(|s| s.family == family.as_str())
-        .collect();
+    let in_family: Vec<&SeriesSummary> =
+        a.summaries.iter().filter(|s| s.family == family).collect();
     let pick = in_family
         .iter()
-        .find(|s| s.split == "val")
+        .find(|s| s.split == Split::Val)
         .or(if in_family.len() == 1 {
             in_family.first()
         } else {

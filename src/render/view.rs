@@ -348,8 +348,8 @@ pub fn run_view<'a>(
         .iter()
         .map(|s| MetricRow {
             name: &s.name,
-            family: s.family,
-            split: s.split,
+            family: s.family.as_str(),
+            split: s.split.as_str(),
             points: s.points,
             last: fmt_opt(s.last),
             best: fmt_opt(s.best),
