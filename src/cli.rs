@@ -111,4 +111,30 @@ pub struct BuildArgs {
     /// Folder of Tera templates (base.html, index.html, run.html) that replace the built-in ones of the same name.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Where to keep what the next build can reuse (default: `.runboard-cache/<name of --out>`
+    /// beside the output folder).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+    /// Build every run anew, without reading or writing the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// MiB of parsed runs kept between reading and writing (beyond it, runs are read twice);
+    /// for benchmarks and tests of the memory bound.
+    #[arg(long, value_name = "MIB", hide = true)]
+    pub hold_mib: Option<usize>,
+}
+
+impl BuildArgs {
+    /// The build cache's folder, `None` with `--no-cache`.
+    pub fn cache(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        if let Some(dir) = &self.cache_dir {
+            return Some(dir.clone());
+        }
+        let name = self.out.file_name().unwrap_or(self.out.as_os_str());
+        let beside = self.out.parent().unwrap_or(std::path::Path::new(""));
+        Some(beside.join(".runboard-cache").join(name))
+    }
 }

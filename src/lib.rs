@@ -6,11 +6,13 @@
 //! the site atomically. [`build`] is that pipeline in a page.
 
 pub mod analyze;
+pub mod cache;
 pub mod cli;
 pub mod discover;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod pipeline;
 pub mod progress;
 pub mod render;
 pub mod settings;
@@ -43,6 +45,30 @@ pub struct Options {
     pub group_by: Option<String>,
     /// Ticked as sources are read and runs rendered; hidden unless the binary shows it.
     pub progress: progress::Progress,
+    /// The build cache's folder ([`cache`]); `None` builds everything anew.
+    pub cache: Option<PathBuf>,
+    /// Parsed runs kept in memory between reading and writing, in bytes
+    /// ([`pipeline::DEFAULT_HOLD_BYTES`]); runs beyond it are read again.
+    pub hold_bytes: usize,
+}
+
+impl Options {
+    /// Options to read `root`, write nothing, and use every core: set the rest by field.
+    pub fn new(root: impl Into<PathBuf>) -> Options {
+        Options {
+            root: root.into(),
+            out: None,
+            jobs: None,
+            title: String::new(),
+            templates: None,
+            set: Vec::new(),
+            smoothing: None,
+            group_by: None,
+            progress: progress::Progress::hidden(),
+            cache: None,
+            hold_bytes: pipeline::DEFAULT_HOLD_BYTES,
+        }
+    }
 }
 
 /// What a build did, for the summary line and the exit code.
@@ -52,6 +78,8 @@ pub struct BuildReport {
     pub runs: Vec<Analyzed>,
     /// Things under ROOT deliberately not read (symlinks out of ROOT, unreadable entries).
     pub skipped: Vec<String>,
+    /// Runs whose folders came unchanged from the build cache.
+    pub reused: usize,
 }
 
 impl BuildReport {
@@ -106,42 +134,92 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
     let settings = load_settings(opts)?;
     let mut tree = discover::walk(&opts.root, out.as_deref())?;
     let mut skipped = std::mem::take(&mut tree.skipped);
+    // The output folder is claimed before reading, so a bad --out fails fast.
+    let staging = match &out {
+        Some(out) => Some(output::Staging::new(out)?),
+        None => None,
+    };
+    let cache = match (&opts.cache, &staging) {
+        (Some(dir), Some(_)) => match cache::Cache::open(dir) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                skipped.push(format!("the build cache {}: {e}", dir.display()));
+                None
+            }
+        },
+        _ => None,
+    };
     let candidates = load::find_candidates(&tree);
     opts.progress.stage("reading", candidates.len());
-    let runs: Vec<Run> = candidates
+    let holding = pipeline::Holding::new(opts.hold_bytes);
+    let mut loaded: Vec<pipeline::Loaded> = candidates
         .par_iter()
-        .flat_map_iter(|c| {
-            let read = load::read(&tree, c);
+        .enumerate()
+        .map(|c| {
+            let loaded = pipeline::load_candidate(&tree, c, &settings, cache.as_ref(), &holding);
             opts.progress.tick();
-            read
+            loaded
         })
         .collect();
-    let mut runs = assign_ids(runs);
-    if let Some(key) = &opts.group_by {
-        group_by_param(&mut runs, key);
-    }
-    let analyzed: Vec<Analyzed> = runs
-        .into_par_iter()
-        .map(|run| analyze::analyze(run, &settings.diagnostics))
+    // Ids and groups are decided on the digests, over all runs, in index order.
+    let mut digests: Vec<Analyzed> = loaded
+        .iter_mut()
+        .flat_map(|l| std::mem::take(&mut l.digests))
         .collect();
-    if let Some(out) = &out {
-        let staging = output::Staging::new(out)?;
-        opts.progress.stage("rendering", analyzed.len());
-        let notes = render::write_site_with(
+    assign_ids(digests.iter_mut().map(|a| &mut a.run));
+    if let Some(key) = &opts.group_by {
+        group_by_param(digests.iter_mut().map(|a| &mut a.run), key);
+    }
+    let mut reused = 0;
+    if let Some(staging) = staging {
+        opts.progress.stage("rendering", digests.len());
+        let group_pages = render::compare::group_pages(&digests);
+        let site = pipeline::Site {
+            tree: &tree,
+            candidates: &candidates,
+            settings: &settings,
+            theme: &theme,
+            title: &opts.title,
+            options: &settings.chart_options(),
+            staging: &staging,
+            cache: cache.as_ref(),
+            group_pages: &group_pages,
+            progress: &opts.progress,
+        };
+        let mut first = 0;
+        let work: Vec<(pipeline::Loaded, std::ops::Range<usize>)> = loaded
+            .into_iter()
+            .map(|l| {
+                let runs = first..first + l.full.len();
+                first = runs.end;
+                (l, runs)
+            })
+            .collect();
+        let written: Vec<pipeline::Written> = work
+            .into_par_iter()
+            .map(|(l, runs)| pipeline::write_candidate(&site, l, &digests[runs]))
+            .collect::<Result<_>>()?;
+        render::write_shared(
             &theme,
             &opts.title,
-            &analyzed,
-            &tree.root,
+            &digests,
             &staging,
-            &settings.chart_options(),
-            &opts.progress,
+            site.options,
+            cache.as_ref(),
         )?;
         staging.commit()?;
-        skipped.extend(notes);
+        if let Some(cache) = &cache {
+            cache.prune();
+        }
+        for w in written {
+            reused += w.reused;
+            skipped.extend(w.notes);
+        }
     }
     Ok(BuildReport {
-        runs: analyzed,
+        runs: digests,
         skipped,
+        reused,
     })
 }
 
@@ -185,9 +263,9 @@ fn check_out_path(opts: &Options, out: &std::path::Path) -> Result<PathBuf> {
 }
 
 /// Give every run a unique id: the slug of its path, suffixed on a clash.
-fn assign_ids(mut runs: Vec<Run>) -> Vec<Run> {
+fn assign_ids<'a>(runs: impl Iterator<Item = &'a mut Run>) {
     let mut seen = BTreeSet::new();
-    for run in &mut runs {
+    for run in runs {
         let base = if run.id.is_empty() {
             slug(&run.path)
         } else {
@@ -201,7 +279,6 @@ fn assign_ids(mut runs: Vec<Run>) -> Vec<Run> {
         }
         run.id = id;
     }
-    runs
 }
 
 /// Longest slug kept whole; a folder name may be 255 bytes, `runs/<id>` must fit too.
@@ -210,7 +287,7 @@ const MAX_SLUG: usize = 80;
 /// Put each run in the group `KEY=value` of its value of param `key` (the
 /// flattened key, else the first key whose last part is `key`), or in
 /// `KEY unset` when it has none.
-fn group_by_param(runs: &mut [Run], key: &str) {
+fn group_by_param<'a>(runs: impl Iterator<Item = &'a mut Run>, key: &str) {
     for run in runs {
         let flat = run.flat_params();
         let value = flat.get(key).or_else(|| {
@@ -282,28 +359,29 @@ mod tests {
 
     #[test]
     fn group_by_a_param_by_its_full_key_or_its_last_part() {
-        let mut runs = vec![
+        let mut runs = [
             Run::new("a", "x", "f"),
             Run::new("b", "x", "f"),
             Run::new("c", "y", "f"),
         ];
         runs[0].params = serde_json::json!({"optimizer": {"lr": 0.001}});
         runs[1].params = serde_json::json!({"optimizer": {"lr": 0.0003}});
-        group_by_param(&mut runs, "lr");
+        group_by_param(runs.iter_mut(), "lr");
         let groups: Vec<&str> = runs.iter().map(|r| r.group.as_str()).collect();
         assert_eq!(groups, ["lr=0.001", "lr=0.0003", "lr unset"]);
-        group_by_param(&mut runs, "optimizer.lr");
+        group_by_param(runs.iter_mut(), "optimizer.lr");
         assert_eq!(runs[0].group, "optimizer.lr=0.001");
     }
 
     #[test]
     fn clashing_ids_get_suffixes() {
-        let runs = vec![
+        let mut runs = vec![
             Run::new("a b", "", "x"),
             Run::new("a-b", "", "x"),
             Run::new("a_b", "", "x"),
         ];
-        let ids: Vec<String> = assign_ids(runs).into_iter().map(|r| r.id).collect();
+        assign_ids(runs.iter_mut());
+        let ids: Vec<String> = runs.into_iter().map(|r| r.id).collect();
         assert_eq!(ids, vec!["a-b", "a-b-2", "a-b-3"]);
     }
 }

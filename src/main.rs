@@ -40,6 +40,12 @@ fn main() -> ExitCode {
                 smoothing: args.smoothing,
                 group_by: args.common.group_by.clone(),
                 progress: Progress::on_stderr(!args.common.quiet),
+                cache: args.cache(),
+                hold_bytes: args
+                    .hold_mib
+                    .map_or(runboard::pipeline::DEFAULT_HOLD_BYTES, |mib| {
+                        mib.saturating_mul(1 << 20)
+                    }),
             },
         ),
         Command::Formats => {
@@ -60,6 +66,7 @@ fn main() -> ExitCode {
                 smoothing: None,
                 group_by: common.group_by.clone(),
                 progress: Progress::on_stderr(!common.quiet),
+                ..Options::new(&common.root)
             },
         ),
     };
@@ -89,7 +96,7 @@ fn summary(args: &SummaryArgs) -> ExitCode {
         set: args.common.set.clone(),
         smoothing: None,
         group_by: args.common.group_by.clone(),
-        progress: Progress::hidden(),
+        ..Options::new(&args.common.root)
     };
     let fail = |message: String| {
         eprintln!("runboard: error: {message}");
@@ -137,8 +144,7 @@ fn compare(args: &CompareArgs) -> ExitCode {
         templates: None,
         set: args.set.clone(),
         smoothing: None,
-        group_by: None,
-        progress: Progress::hidden(),
+        ..Options::new(&args.root)
     };
     let result = build(&opts)
         .map_err(|e| format!("{e:#}"))
@@ -187,6 +193,7 @@ fn print_report(report: &BuildReport, opts: &Options, started: Instant) {
     let line = summary_line(
         report.runs.len(),
         report.runs_with_problems(),
+        report.reused,
         opts.out.as_deref(),
         started.elapsed(),
     );

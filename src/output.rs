@@ -111,6 +111,11 @@ impl Staging {
         Ok(())
     }
 
+    /// Where the folder `rel` of the site is being written (the build cache copies run folders in and out).
+    pub fn folder(&self, rel: &str) -> Result<PathBuf> {
+        self.path_of(rel)
+    }
+
     fn path_of(&self, rel: &str) -> Result<PathBuf> {
         // Site paths are made by us from slugs, but never let one climb out of the site.
         if rel.split('/').any(|part| part == ".." || part.is_empty()) || rel.starts_with('/') {

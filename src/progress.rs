@@ -78,20 +78,28 @@ fn style(template: &str) -> ProgressStyle {
 }
 
 /// The line a build ends with, `Built 1000 runs (3 with problems) into site/ in 4.2s`,
+/// then `; 999 unchanged, from the cache` when runs' folders were `reused`;
 /// or `Checked ...` when nothing was written (`out` is `None`).
 pub fn summary_line(
     runs: usize,
     with_problems: usize,
+    reused: usize,
     out: Option<&Path>,
     elapsed: Duration,
 ) -> String {
     let noun = if runs == 1 { "run" } else { "runs" };
     let seconds = elapsed.as_secs_f64();
     match out {
-        Some(out) => format!(
-            "Built {runs} {noun} ({with_problems} with problems) into {}/ in {seconds:.1}s",
-            out.display().to_string().trim_end_matches('/')
-        ),
+        Some(out) => {
+            let mut line = format!(
+                "Built {runs} {noun} ({with_problems} with problems) into {}/ in {seconds:.1}s",
+                out.display().to_string().trim_end_matches('/')
+            );
+            if reused > 0 {
+                line.push_str(&format!("; {reused} unchanged, from the cache"));
+            }
+            line
+        }
         None => format!("Checked {runs} {noun} ({with_problems} with problems) in {seconds:.1}s"),
     }
 }
@@ -104,20 +112,30 @@ mod tests {
     fn summary_line_reads_as_documented() {
         let took = Duration::from_millis(4_230);
         assert_eq!(
-            summary_line(1000, 3, Some(Path::new("site")), took),
+            summary_line(1000, 3, 0, Some(Path::new("site")), took),
             "Built 1000 runs (3 with problems) into site/ in 4.2s"
         );
         assert_eq!(
-            summary_line(1000, 3, Some(Path::new("site/")), took),
+            summary_line(1000, 3, 999, Some(Path::new("site")), took),
+            "Built 1000 runs (3 with problems) into site/ in 4.2s; 999 unchanged, from the cache"
+        );
+        assert_eq!(
+            summary_line(1000, 3, 0, Some(Path::new("site/")), took),
             "Built 1000 runs (3 with problems) into site/ in 4.2s",
             "one slash however --out was spelled"
         );
         assert_eq!(
-            summary_line(1, 0, Some(Path::new("out/site")), Duration::from_millis(49)),
+            summary_line(
+                1,
+                0,
+                0,
+                Some(Path::new("out/site")),
+                Duration::from_millis(49)
+            ),
             "Built 1 run (0 with problems) into out/site/ in 0.0s"
         );
         assert_eq!(
-            summary_line(0, 0, None, Duration::from_secs(125)),
+            summary_line(0, 0, 0, None, Duration::from_secs(125)),
             "Checked 0 runs (0 with problems) in 125.0s"
         );
     }

@@ -562,11 +562,17 @@ fn a_previous_site_survives_a_failed_build_and_is_replaced_by_a_good_one() {
     ]);
     assert_eq!(failed.status.code(), Some(1));
     assert_eq!(tree_bytes(&site), before, "the previous site is untouched");
-    let leftovers = fs::read_dir(tmp.path())
+    let mut leftovers: Vec<String> = fs::read_dir(tmp.path())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name() != "t")
-        .count();
-    assert_eq!(leftovers, 1, "no temporary folders left behind");
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "t")
+        .collect();
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        [".runboard-cache", "site"],
+        "no temporary folders left behind, only the site and its cache"
+    );
 }
 
 #[test]

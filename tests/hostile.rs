@@ -1045,9 +1045,18 @@ fn an_unwritable_out_is_exit_1_and_the_previous_site_survives_a_failed_build() {
     let hidden: Vec<_> = fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
+        .filter(|n| n.starts_with('.') && n != ".runboard-cache")
         .collect();
     assert!(hidden.is_empty(), "left behind: {hidden:?}");
+    let caches: Vec<_> = fs::read_dir(tmp.path().join(".runboard-cache"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        caches,
+        ["site"],
+        "no cache for the builds that could not write"
+    );
 }
 
 // ------------------------------------------------------------ determinism

@@ -23,7 +23,7 @@ const MAX_MARKED_EVALS: usize = 40;
 
 /// The charts a group may get, in the order they are shown; at most
 /// [`MAX_CHARTS_PER_GROUP`] of those most of its runs have.
-const CANDIDATES: [(Family, Split); 6] = [
+pub const CANDIDATES: [(Family, Split); 6] = [
     (Family::Loss, Split::Val),
     (Family::Loss, Split::Train),
     (Family::Perplexity, Split::Val),

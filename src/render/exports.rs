@@ -92,21 +92,52 @@ pub fn runs_csv(runs: &[Analyzed]) -> Result<String> {
 
 /// `data/training_runs_comparison.json`.
 pub fn comparison_json(runs: &[Analyzed]) -> Result<String> {
+    let mut out = Vec::new();
+    write_comparison_json(runs, &mut out)?;
+    Ok(String::from_utf8(out)?)
+}
+
+/// [`comparison_json`] written to `out` a run at a time: for a thousand runs
+/// it is over a hundred megabytes, too much to hold as one value.
+pub fn write_comparison_json(
+    runs: &[Analyzed],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let timestamp = runs
         .iter()
         .flat_map(|a| [a.run.ended.as_deref(), a.run.started.as_deref()])
         .flatten()
         .max()
         .map_or(Value::Null, |t| Value::String(t.to_string()));
-    let entries: Vec<Value> = runs.iter().map(comparison_run).collect();
-    let doc = json!({
-        "timestamp": timestamp,
-        "runs": entries,
-        "comparison_table": comparison_table(runs),
-    });
-    let mut text = serde_json::to_string_pretty(&doc)?;
-    text.push('\n');
-    Ok(text)
+    let doc = ComparisonDoc { runs, timestamp };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// The comparison document, its keys in the sorted order a JSON object of them would have.
+struct ComparisonDoc<'a> {
+    runs: &'a [Analyzed],
+    timestamp: Value,
+}
+
+impl serde::Serialize for ComparisonDoc<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(3))?;
+        map.serialize_entry("comparison_table", &comparison_table(self.runs))?;
+        map.serialize_entry("runs", &ComparisonRuns(self.runs))?;
+        map.serialize_entry("timestamp", &self.timestamp)?;
+        map.end()
+    }
+}
+
+/// The runs' entries, each made as it is written.
+struct ComparisonRuns<'a>(&'a [Analyzed]);
+
+impl serde::Serialize for ComparisonRuns<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(comparison_run))
+    }
 }
 
 /// The series a comparison entry carries, by the seed tools' names.

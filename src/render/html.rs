@@ -43,6 +43,8 @@ pub const ASSETS: &[(&str, &[u8])] = &[
 /// The loaded templates.
 pub struct Theme {
     tera: Tera,
+    /// A hash of every template's name and text: a cached run page is reused only under the same one.
+    pub fingerprint: u128,
 }
 
 impl Theme {
@@ -73,11 +75,18 @@ impl Theme {
                 sources.push((name, text));
             }
         }
+        let mut key = crate::cache::KeyMaker::new("templates");
+        for (name, text) in &sources {
+            key.text(name).text(text);
+        }
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html"]);
         tera.add_raw_templates(sources)
             .map_err(|e| anyhow::anyhow!("bad template: {}", tera_error_chain(&e)))?;
-        Ok(Theme { tera })
+        Ok(Theme {
+            tera,
+            fingerprint: key.finish().0,
+        })
     }
 
     /// Render template `name` with `view` as its context.

@@ -13,6 +13,7 @@ pub mod chart;
 pub mod compare;
 pub mod curves;
 pub mod diff;
+pub mod digest;
 pub mod exports;
 pub mod figures;
 pub mod groups;
@@ -25,6 +26,7 @@ pub mod view;
 pub mod xaxis;
 
 use crate::analyze::{Analyzed, Diagnostic, Headline, SeriesSummary};
+use crate::cache::Cache;
 use crate::model::Problem;
 use crate::output::Staging;
 use anyhow::{anyhow, Result};
@@ -55,72 +57,44 @@ impl Default for ChartOptions {
     }
 }
 
-/// Write every page, chart, asset and export of the site into `staging`, with
-/// the default [`ChartOptions`]. Returns notes on what could not be included
-/// (an image that vanished).
-pub fn write_site(
+/// Write the site's shared files into `staging`: assets, group pages with
+/// their charts, the index, experiments.md and the exports, all made from
+/// the runs' digests ([`digest`]), in index order. Run folders are written
+/// one by one by [`write_run`].
+pub fn write_shared(
     theme: &html::Theme,
     title: &str,
-    runs: &[Analyzed],
-    root: &Path,
-    staging: &Staging,
-) -> Result<Vec<String>> {
-    let progress = crate::progress::Progress::hidden();
-    write_site_with(
-        theme,
-        title,
-        runs,
-        root,
-        staging,
-        &ChartOptions::default(),
-        &progress,
-    )
-}
-
-/// [`write_site`] with the charts drawn as `options` says, ticking `progress` once per run written.
-pub fn write_site_with(
-    theme: &html::Theme,
-    title: &str,
-    runs: &[Analyzed],
-    root: &Path,
+    digests: &[Analyzed],
     staging: &Staging,
     options: &ChartOptions,
-    progress: &crate::progress::Progress,
-) -> Result<Vec<String>> {
+    cache: Option<&Cache>,
+) -> Result<()> {
     for (rel, bytes) in html::ASSETS {
         staging.write(rel, bytes)?;
     }
     staging.write(".nojekyll", b"")?;
-    let group_pages = compare::group_pages(runs);
-    let notes: Vec<Vec<String>> = runs
-        .par_iter()
-        .map(|a| {
-            let group_page = group_pages.get(a.run.group.as_str());
-            let written = write_run(theme, title, a, root, staging, options, group_page);
-            progress.tick();
-            written
-        })
-        .collect::<Result<_>>()?;
-    let comparisons = write_groups(theme, title, runs, staging, options)?;
-    let mut index_view = view::index_view(title, runs, comparisons);
+    let group_pages = compare::group_pages(digests);
+    let comparisons = write_groups(theme, title, digests, staging, options, cache)?;
+    let mut index_view = view::index_view(title, digests, comparisons);
     index_view.table.link_groups(&group_pages);
     let index = theme.render("index.html", &index_view)?;
     staging.write("index.html", index.as_bytes())?;
     staging.write(
         "experiments.md",
-        markdown::experiments_md(title, runs).as_bytes(),
+        markdown::experiments_md(title, digests).as_bytes(),
     )?;
-    staging.write("data/runs.json", runs_json(runs)?.as_bytes())?;
-    staging.write("data/runs.csv", exports::runs_csv(runs)?.as_bytes())?;
-    staging.write(
-        "data/training_runs_comparison.json",
-        exports::comparison_json(runs)?.as_bytes(),
-    )?;
-    Ok(notes.into_iter().flatten().collect())
+    staging.write("data/runs.json", runs_json(digests)?.as_bytes())?;
+    staging.write("data/runs.csv", exports::runs_csv(digests)?.as_bytes())?;
+    staging.write_with("data/training_runs_comparison.json", |out| {
+        exports::write_comparison_json(digests, out)
+    })?;
+    Ok(())
 }
 
-/// One run's folder: page, charts (PNG beside the page, SVG inline), run.json, images.
-fn write_run(
+/// One run's folder, `runs/<id>/`: page, charts (PNG beside the page, SVG
+/// inline), run.json, images. `group_page` is the run's group page, when its
+/// group has one. Returns notes on images that could not be copied.
+pub fn write_run(
     theme: &html::Theme,
     title: &str,
     a: &Analyzed,
@@ -206,6 +180,7 @@ fn write_groups<'a>(
     runs: &'a [Analyzed],
     staging: &Staging,
     options: &ChartOptions,
+    cache: Option<&Cache>,
 ) -> Result<Vec<figures::ComparisonGroupView<'a>>> {
     let groups = compare::comparisons(runs, options.smoothing);
     let sweeps: Vec<Vec<compare::Comparison>> = groups.iter().map(groups::sweep_charts).collect();
@@ -217,10 +192,29 @@ fn write_groups<'a>(
     let heights: Vec<u32> = all
         .par_iter()
         .map(|c| {
+            let (svg, png) = (format!("{}.svg", c.path), format!("{}.png", c.path));
+            // A chart is all its spec says: one whose spec is unchanged is reused.
+            let key = cache.map(|_| {
+                let mut key = crate::cache::KeyMaker::new("chart");
+                key.bytes(&crate::cache::tool_fingerprint().to_le_bytes())
+                    .number(c.spec.lines.len() as u64);
+                c.spec.fingerprint(&mut key);
+                key.finish()
+            });
+            if let (Some(cache), Some(key)) = (cache, key) {
+                let files = (staging.folder(&svg)?, staging.folder(&png)?);
+                if let Some(height) = cache.restore_chart(key, &files.0, &files.1) {
+                    return Ok(height);
+                }
+            }
             let drawn = chart::render_svg_and_png(&c.spec)
                 .map_err(|e| anyhow!("comparison chart {}: {e}", c.path))?;
-            staging.write(&format!("{}.svg", c.path), drawn.svg.as_bytes())?;
-            staging.write(&format!("{}.png", c.path), &drawn.png)?;
+            staging.write(&svg, drawn.svg.as_bytes())?;
+            staging.write(&png, &drawn.png)?;
+            if let (Some(cache), Some(key)) = (cache, key) {
+                let files = (staging.folder(&svg)?, staging.folder(&png)?);
+                cache.store_chart(key, &files.0, &files.1, drawn.height);
+            }
             Ok(drawn.height)
         })
         .collect::<Result<_>>()?;

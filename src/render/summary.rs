@@ -169,7 +169,7 @@ pub fn summary_md(title: &str, runs: &[Analyzed], opts: &SummaryOptions) -> Resu
     }
     if let (Some(url), Some(best)) = (&opts.base_url, ranked.first()) {
         let url = url.trim_end_matches('/');
-        if best.run.metrics.iter().any(|s| s.family == Family::Loss) {
+        if best.summaries.iter().any(|s| s.family == Family::Loss) {
             let _ = writeln!(
                 head,
                 "![loss of {}]({url}/runs/{}/loss.png)\n",

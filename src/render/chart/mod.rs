@@ -63,6 +63,51 @@ pub struct ChartLine {
     pub scatter: bool,
 }
 
+impl ChartSpec {
+    /// Everything the chart shows, added to a cache key: a chart with the
+    /// same fingerprint draws the same bytes. (The destructuring makes a new
+    /// field a compile error here until it is added.)
+    pub fn fingerprint(&self, key: &mut crate::cache::KeyMaker) {
+        let ChartSpec {
+            title,
+            x_label,
+            y_label,
+            lines,
+            best,
+            best_label,
+            smoothing,
+            compares_runs,
+            x_log,
+        } = self;
+        let mut floats = |values: &mut dyn Iterator<Item = f64>| {
+            let bytes: Vec<u8> = values.flat_map(|v| v.to_bits().to_le_bytes()).collect();
+            key.bytes(&bytes);
+        };
+        floats(&mut best.iter().flat_map(|&(x, y)| [x, y]));
+        floats(&mut std::iter::once(*smoothing));
+        for line in lines {
+            let ChartLine {
+                label: _,
+                points,
+                markers: _,
+                faded: _,
+                band,
+                scatter: _,
+            } = line;
+            floats(&mut points.iter().flat_map(|&(x, y)| [x, y]));
+            floats(&mut band.iter().flat_map(|&(x, lo, hi)| [x, lo, hi]));
+        }
+        key.text(title).text(x_label).text(y_label).text(best_label);
+        let flags = [*compares_runs, *x_log, best.is_some()];
+        key.number(flags.iter().fold(0, |n, &f| n << 1 | u64::from(f)));
+        for line in lines {
+            key.text(&line.label);
+            let flags = [line.markers, line.faded, line.scatter];
+            key.number(flags.iter().fold(0, |n, &f| n << 1 | u64::from(f)));
+        }
+    }
+}
+
 /// Everything one chart shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChartSpec {

@@ -1,0 +1,181 @@
+//! The build cache and the two-pass build: whatever is reused or read twice,
+//! the site is byte-identical to a full build's.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn runboard(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_runboard"))
+        .args(args)
+        .output()
+        .expect("runboard runs");
+    assert!(
+        output.status.success(),
+        "runboard {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Build `root` into `out` with `extra` flags; the summary line.
+fn build(root: &Path, out: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "build",
+        root.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let stderr = String::from_utf8(runboard(&args).stderr).unwrap();
+    stderr.lines().last().unwrap_or_default().to_string()
+}
+
+fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(dir).unwrap();
+            out.insert(
+                rel.to_string_lossy().into_owned(),
+                fs::read(entry.path()).unwrap(),
+            );
+        }
+    }
+    out
+}
+
+/// Assert two sites are the same files with the same bytes, naming the first difference.
+fn assert_same_site(a: &Path, b: &Path, why: &str) {
+    let (a, b) = (tree_bytes(a), tree_bytes(b));
+    let names = |t: &BTreeMap<String, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b), "{why}: the same files");
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{why}: {name} differs");
+    }
+}
+
+/// A copy of example_experiments to change.
+fn examples_copy(into: &Path) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("example_experiments");
+    for entry in walkdir::WalkDir::new(&src) {
+        let entry = entry.unwrap();
+        let to = into.join(entry.path().strip_prefix(&src).unwrap());
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&to).unwrap();
+        } else {
+            fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    into.to_path_buf()
+}
+
+/// The count in `; N unchanged, from the cache`, 0 without it.
+fn reused(line: &str) -> usize {
+    line.split("; ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[test]
+fn a_cached_build_is_byte_identical_to_a_full_one_and_reuses_every_unchanged_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = examples_copy(&tmp.path().join("exp"));
+    let (site, fresh) = (tmp.path().join("site"), tmp.path().join("fresh"));
+    let first = build(&root, &site, &[]);
+    assert_eq!(reused(&first), 0, "{first}");
+    assert!(tmp.path().join(".runboard-cache/site/digests").is_dir());
+    build(&root, &fresh, &["--no-cache"]);
+    assert!(
+        !tmp.path().join(".runboard-cache/fresh").exists(),
+        "--no-cache writes none"
+    );
+    assert_same_site(&site, &fresh, "first build with a cache");
+
+    let second = build(&root, &site, &[]);
+    let runs: usize = second.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(runs >= 10, "{second}");
+    assert_eq!(reused(&second), runs, "nothing changed: {second}");
+    assert_same_site(&site, &fresh, "second build, nothing changed");
+
+    // One run changes: it alone is made anew, and the shared pages show it.
+    let metrics = root.join("jsonl/2026-03-08_diverged/metrics.jsonl");
+    let mut text = fs::read_to_string(&metrics).unwrap();
+    text.push_str("{\"step\": 99999, \"train/loss\": 0.123}\n");
+    fs::write(&metrics, text).unwrap();
+    let third = build(&root, &site, &[]);
+    assert_eq!(reused(&third), runs - 1, "{third}");
+    build(&root, &fresh, &["--no-cache"]);
+    assert_same_site(&site, &fresh, "one run changed");
+    let index = fs::read_to_string(site.join("data/runs.json")).unwrap();
+    assert!(index.contains("99999"), "the shared pages are made anew");
+}
+
+#[test]
+fn templates_title_and_thresholds_are_part_of_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = examples_copy(&tmp.path().join("exp"));
+    let (site, fresh) = (tmp.path().join("site"), tmp.path().join("fresh"));
+    build(&root, &site, &[]);
+    let templates = tmp.path().join("templates");
+    fs::create_dir(&templates).unwrap();
+    let run_html = include_str!("../templates/run.html");
+    let marked = run_html.replacen("{% block content %}", "{% block content %}<p>MARK</p>", 1);
+    assert_ne!(marked, run_html, "the template has a content block to mark");
+    fs::write(templates.join("run.html"), marked).unwrap();
+    let t = templates.to_str().unwrap();
+    for flags in [
+        vec!["--templates", t],
+        vec!["--title", "Other title"],
+        vec!["--set", "overfit_gap_warning=0.01"],
+        vec!["--smoothing", "0.9"],
+    ] {
+        let line = build(&root, &site, &flags);
+        assert_eq!(reused(&line), 0, "{flags:?}: {line}");
+        let pages = tree_bytes(&site.join("runs"));
+        let marked = pages
+            .values()
+            .any(|b| String::from_utf8_lossy(b).contains("<p>MARK</p>"));
+        assert_eq!(marked, flags[0] == "--templates", "{flags:?}");
+        let mut no_cache = flags.clone();
+        no_cache.push("--no-cache");
+        build(&root, &fresh, &no_cache);
+        assert_same_site(&site, &fresh, &format!("{flags:?}"));
+    }
+}
+
+#[test]
+fn a_damaged_cache_is_rebuilt_not_trusted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = examples_copy(&tmp.path().join("exp"));
+    let (site, fresh) = (tmp.path().join("site"), tmp.path().join("fresh"));
+    build(&root, &site, &[]);
+    let cache = tmp.path().join(".runboard-cache/site");
+    for entry in fs::read_dir(cache.join("digests")).unwrap() {
+        fs::write(entry.unwrap().path(), "{ not json").unwrap();
+    }
+    for entry in fs::read_dir(cache.join("charts")).unwrap() {
+        fs::remove_file(entry.unwrap().path().join("height")).unwrap();
+    }
+    build(&root, &site, &[]);
+    build(&root, &fresh, &["--no-cache"]);
+    assert_same_site(&site, &fresh, "after the cache was damaged");
+}
+
+#[test]
+fn runs_read_twice_and_any_thread_count_give_the_same_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = examples_copy(&tmp.path().join("exp"));
+    let (held, twice) = (tmp.path().join("held"), tmp.path().join("twice"));
+    build(&root, &held, &["--no-cache", "-j", "1"]);
+    // Nothing held between the passes: every run is read again for its page.
+    build(&root, &twice, &["--no-cache", "--hold-mib", "0", "-j", "3"]);
+    assert_same_site(&held, &twice, "runs read twice");
+    let cached = tmp.path().join("cached");
+    build(&root, &cached, &["--hold-mib", "0", "-j", "2"]);
+    build(&root, &cached, &["-j", "1"]);
+    assert_same_site(&held, &cached, "cached, other thread counts");
+}
