@@ -26,9 +26,11 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Parsed runs held between the passes, in bytes (estimated), unless
-/// [`crate::Options::hold_bytes`] says otherwise: enough that a few hundred ordinary
-/// runs are read once, small next to a machine's memory.
-pub const DEFAULT_HOLD_BYTES: usize = 256 << 20;
+/// [`crate::Options::hold_bytes`] says otherwise. A hundred runs of 5,000
+/// points in every format fit (they are read once); beyond, runs are read
+/// again. Measured on that corpus: holding none peaks at 107 MB, holding
+/// them all at 186 MB.
+pub const DEFAULT_HOLD_BYTES: usize = 64 << 20;
 
 /// One candidate after the first pass.
 pub struct Loaded {

@@ -54,6 +54,8 @@ pub struct SeriesSummary {
     pub best_step: Option<u64>,
     /// Step of the first NaN or infinite value.
     pub first_nonfinite_step: Option<u64>,
+    /// How many values are NaN or infinite.
+    pub nonfinite_points: usize,
 }
 
 /// Summarize one series.
@@ -63,9 +65,11 @@ pub fn summarize(series: &Series) -> SeriesSummary {
     let mut max: Option<f64> = None;
     let mut best: Option<(f64, u64)> = None;
     let mut first_nonfinite_step = None;
+    let mut nonfinite_points = 0;
     for p in &series.points {
         if !p.value.is_finite() {
             first_nonfinite_step.get_or_insert(p.step);
+            nonfinite_points += 1;
             continue;
         }
         min = Some(min.map_or(p.value, |m| m.min(p.value)));
@@ -91,6 +95,7 @@ pub fn summarize(series: &Series) -> SeriesSummary {
         best: best.map(|b| b.0),
         best_step: best.map(|b| b.1),
         first_nonfinite_step,
+        nonfinite_points,
     }
 }
 

@@ -191,6 +191,7 @@ fn comparison_spec(
                     band,
                     faded: !set.members.iter().any(|&m| colored[m]),
                     scatter: false,
+                    thinned_from: None,
                 });
             }
             let series = a.run.series(family, split)?;
@@ -205,6 +206,11 @@ fn comparison_spec(
                 faded: !colored[i],
                 band: Vec::new(),
                 scatter: false,
+                thinned_from: a
+                    .summaries
+                    .iter()
+                    .find(|s| s.name == series.name && s.points > series.points.len())
+                    .map(|s| (s.points, s.nonfinite_points)),
             })
         })
         .collect();

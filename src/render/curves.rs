@@ -141,6 +141,7 @@ fn chart_spec(
             faded: false,
             band: Vec::new(),
             scatter: false,
+            thinned_from: None,
         })
         .collect();
     // The best point is a step; on another axis it is wherever that step

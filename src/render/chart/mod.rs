@@ -61,6 +61,9 @@ pub struct ChartLine {
     pub band: Vec<(f64, f64, f64)>,
     /// Dots only, no line between them: runs of a sweep, which are points, not a curve.
     pub scatter: bool,
+    /// When `points` were thinned from a longer series (a run's digest), that
+    /// series' point count and non-finite count, for the footnote and legend.
+    pub thinned_from: Option<(usize, usize)>,
 }
 
 impl ChartSpec {
@@ -93,7 +96,10 @@ impl ChartSpec {
                 faded: _,
                 band,
                 scatter: _,
+                thinned_from,
             } = line;
+            let (all, nonfinite) = thinned_from.unwrap_or((usize::MAX, usize::MAX));
+            floats(&mut [all as f64, nonfinite as f64].into_iter());
             floats(&mut points.iter().flat_map(|&(x, y)| [x, y]));
             floats(&mut band.iter().flat_map(|&(x, lo, hi)| [x, lo, hi]));
         }

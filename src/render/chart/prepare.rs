@@ -134,9 +134,11 @@ pub(super) fn prepare(spec: &ChartSpec) -> Prepared {
         nonfinite_count: spec
             .lines
             .iter()
-            .flat_map(|l| &l.points)
-            .filter(|p| !p.1.is_finite())
-            .count(),
+            .map(|l| match l.thinned_from {
+                Some((_, nonfinite)) => nonfinite,
+                None => l.points.iter().filter(|p| !p.1.is_finite()).count(),
+            })
+            .sum(),
         has_data,
         best: best_value
             .and_then(|(x, y)| match spec.x_log {
@@ -265,9 +267,14 @@ fn footnote(spec: &ChartSpec, lines: &[PreparedLine], weight: f64, off_scale: bo
     if lines.iter().any(|l| l.smooth.is_some()) {
         parts.push(format!("smoothing {}", format_tick(weight, 0.0)));
     }
-    let total: usize = spec.lines.iter().map(|l| l.points.len()).sum();
+    let total: usize = spec
+        .lines
+        .iter()
+        .map(|l| l.thinned_from.map_or(l.points.len(), |(all, _)| all))
+        .sum();
     let drawn: usize = lines.iter().map(|l| l.raw.len()).sum();
-    if spec.lines.iter().any(|l| l.points.len() > MAX_POINTS) {
+    let reduced = |l: &ChartLine| l.points.len() > MAX_POINTS || l.thinned_from.is_some();
+    if spec.lines.iter().any(reduced) {
         parts.push(format!(
             "{} of {} points",
             with_thousands(drawn),

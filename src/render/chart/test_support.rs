@@ -10,6 +10,7 @@ pub(super) fn line(label: &str, points: Vec<(f64, f64)>, markers: bool) -> Chart
         faded: false,
         band: Vec::new(),
         scatter: false,
+        thinned_from: None,
     }
 }
 
