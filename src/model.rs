@@ -12,6 +12,13 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeMap, HashMap};
 
+#[cfg(test)]
+thread_local! {
+    /// How often [`Run::push_point`] rebuilt its index on this thread: a row
+    /// of thousands of metrics must not cost a scan of them all per value.
+    static INDEX_REBUILDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// One training run, normalized.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Run {
@@ -161,6 +168,8 @@ impl Run {
                     .is_none_or(|&i| metrics.get(i).is_some_and(|s| s.name == name))
         };
         if !fresh(&self.series_index, &self.metrics) {
+            #[cfg(test)]
+            INDEX_REBUILDS.with(|n| n.set(n.get() + 1));
             self.series_index = self
                 .metrics
                 .iter()
@@ -687,6 +696,33 @@ impl Severity {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pushing_rows_of_thousands_of_metrics_never_rescans_the_series() {
+        let before = INDEX_REBUILDS.with(|n| n.get());
+        let mut run = Run::new("r", "", "metrics_jsonl");
+        let names: Vec<String> = (0..3000).map(|m| format!("layers/{m}/grad_norm")).collect();
+        for step in 0..50 {
+            for name in &names {
+                run.push_point(name, "m.jsonl", Point::at(step, 1.0));
+            }
+        }
+        assert_eq!(run.metrics.len(), 3000);
+        assert!(run.metrics.iter().all(|s| s.points.len() == 50));
+        assert_eq!(
+            INDEX_REBUILDS.with(|n| n.get()),
+            before,
+            "the index stayed fresh"
+        );
+        // Reordering the series by hand costs one rebuild, not one per value.
+        run.metrics.reverse();
+        for name in &names {
+            run.push_point(name, "m.jsonl", Point::at(50, 2.0));
+        }
+        assert_eq!(INDEX_REBUILDS.with(|n| n.get()), before + 1);
+        assert_eq!(run.metrics[0].name, "layers/2999/grad_norm");
+        assert_eq!(run.metrics[0].points.len(), 51);
+    }
+
     use super::*;
 
     #[test]

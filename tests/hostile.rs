@@ -1240,7 +1240,7 @@ fn twenty_thousand_run_folders_are_found_in_linear_time() {
 }
 
 #[test]
-fn thousands_of_metrics_per_row_are_read_in_linear_time() {
+fn thousands_of_metrics_per_row_are_read_without_hanging() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("exp");
     let mut text = String::new();
@@ -1252,11 +1252,14 @@ fn thousands_of_metrics_per_row_are_read_in_linear_time() {
         text.push_str("}\n");
     }
     write(root.join("r/metrics.jsonl"), text);
+    // A hang guard, not a speed claim: it takes about 1.4 s alone, and the
+    // unit test model::pushing_rows_of_thousands_of_metrics_never_rescans_the_series
+    // checks the work per value. (A 3 s limit failed on a loaded machine.)
     let args = ["check".as_ref(), root.as_os_str(), "--quiet".as_ref()];
-    let ran = runboard_within(&args, Duration::from_secs(3));
+    let ran = runboard_within(&args, Duration::from_secs(30));
     assert!(
         !ran.timed_out,
-        "check of a 13 MB metrics.jsonl took over 3 s"
+        "check of a 13 MB metrics.jsonl took over 30 s"
     );
     assert_eq!(ran.code, Some(0));
 }
