@@ -2,8 +2,8 @@
 //! and the marks over them, or a framed "no data" when there is nothing to plot.
 //!
 //! Generic over the backend so the SVG and the PNG come from one routine and
-//! look the same; the one place they differ is how a thick line is stroked
-//! (see [`draw_path`]). Layers go back to front: grid, non-finite bands, faded
+//! look the same (the PNG's backend strokes wide lines itself, see
+//! [`super::raster`]). Layers go back to front: grid, non-finite bands, faded
 //! lines, faint raw values, solid lines, dots, edge triangles, best ring. Faint
 //! colours are mixed with white rather than drawn translucent, so overlapping
 //! segments never bead and both formats get the same pixels.
@@ -26,20 +26,18 @@ use std::collections::BTreeSet;
 
 type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<YAxis, YAxis>>;
 
-/// Draw the whole chart at `s` device pixels per logical pixel; `bitmap` picks
-/// the line drawing that suits plotters' rasterizer (see [`draw_path`]).
+/// Draw the whole chart at `s` device pixels per logical pixel.
 pub(super) fn draw_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &ChartSpec,
     data: &Prepared,
     s: f64,
-    bitmap: bool,
 ) -> Result<(), String> {
     root.fill(&WHITE).map_err(fail)?;
     let header = draw_header(root, spec, data, s)?;
     let (_, body) = root.split_vertically(header);
     if data.has_data {
-        draw_plot(root, &body, spec, data, s, bitmap)?;
+        draw_plot(root, &body, spec, data, s)?;
         draw_footnote(root, &data.footnote, s)
     } else {
         let (w, h) = body.dim_in_pixel();
@@ -138,7 +136,6 @@ fn draw_plot<DB: DrawingBackend>(
     spec: &ChartSpec,
     data: &Prepared,
     s: f64,
-    bitmap: bool,
 ) -> Result<(), String> {
     let mut chart = draw_axes(body, spec, data, s)?;
     let (cols, rows) = chart.plotting_area().get_pixel_range();
@@ -168,7 +165,7 @@ fn draw_plot<DB: DrawingBackend>(
         .map(|&(x, edge)| (edge, column(x)))
         .collect();
     let ring = data.best_on_plot().map(|p| chart.backend_coord(&p));
-    draw_lines(&mut chart, data, s, bitmap)?;
+    draw_lines(&mut chart, data, s)?;
     // Markers closer than their own width would merge into a bar; the band already shows the run.
     let mut last: Option<(Edge, i32)> = None;
     for (edge, x) in marks {
@@ -196,7 +193,6 @@ fn draw_lines<DB: DrawingBackend>(
     chart: &mut Plot<DB>,
     data: &Prepared,
     s: f64,
-    bitmap: bool,
 ) -> Result<(), String> {
     let faded = faint(FADED, FADED_ALPHA);
     for line in data.lines.iter().filter(|l| !l.band.is_empty()) {
@@ -209,7 +205,7 @@ fn draw_lines<DB: DrawingBackend>(
         .filter(|l| l.color.is_none() && !l.scatter)
     {
         let solid = line.smooth.as_ref().unwrap_or(&line.raw);
-        draw_path(chart, solid, faded, (px(s), s), bitmap)?;
+        draw_path(chart, solid, faded, (px(s), s))?;
     }
     let coloured = || {
         data.lines
@@ -217,17 +213,11 @@ fn draw_lines<DB: DrawingBackend>(
             .filter_map(|l| Some((l, line_color(l.color?))))
     };
     for (line, color) in coloured().filter(|(l, _)| l.smooth.is_some() && l.show_raw) {
-        draw_path(
-            chart,
-            &line.raw,
-            faint(color, RAW_ALPHA),
-            (px(s), s),
-            bitmap,
-        )?;
+        draw_path(chart, &line.raw, faint(color, RAW_ALPHA), (px(s), s))?;
     }
     for (line, color) in coloured().filter(|(l, _)| !l.scatter) {
         let (points, width) = solid_of(line, s);
-        draw_path(chart, points, color, (width, s), bitmap)?;
+        draw_path(chart, points, color, (width, s))?;
     }
     let on_plot = |p: &&(f64, f64)| is_plottable(**p) && data.y.lo <= p.1 && p.1 <= data.y.hi;
     for (line, color) in coloured().filter(|(l, _)| l.dots) {
@@ -277,17 +267,13 @@ fn solid_of(line: &PreparedLine, s: f64) -> (&[(f64, f64)], u32) {
 }
 
 /// One path per run of finite points; a lone finite point between
-/// non-finite ones gets a dot, so it is not lost.
-///
-/// On a bitmap each segment is its own quad with a round join: plotters fills a
-/// wide polyline as one self-overlapping polygon, which leaves holes and
-/// slivers on a noisy curve. The SVG keeps one polyline per run.
+/// non-finite ones gets a dot, so it is not lost. A wide path is stroked
+/// with round joins by both backends (the PNG's by [`super::raster`]).
 fn draw_path<DB: DrawingBackend>(
     chart: &mut Plot<DB>,
     points: &[(f64, f64)],
     color: RGBColor,
     (width, s): (u32, f64),
-    bitmap: bool,
 ) -> Result<(), String> {
     for run in points
         .split(|p| !is_plottable(*p))
@@ -296,20 +282,6 @@ fn draw_path<DB: DrawingBackend>(
         if run.len() == 1 {
             let dot = Circle::new(run[0], px(1.5 * s).max(width), color.filled());
             chart.draw_series([dot]).map_err(fail)?;
-        } else if bitmap {
-            let style = color.stroke_width(width);
-            chart
-                .draw_series(
-                    run.windows(2)
-                        .map(|w| PathElement::new(vec![w[0], w[1]], style)),
-                )
-                .map_err(fail)?;
-            let joins = run
-                .iter()
-                .skip(1)
-                .take(run.len().saturating_sub(2))
-                .map(|&p| Circle::new(p, width / 2, color.filled()));
-            chart.draw_series(joins).map_err(fail)?;
         } else {
             chart
                 .draw_series(LineSeries::new(

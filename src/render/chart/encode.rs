@@ -6,15 +6,18 @@
 
 use super::{SVG_UNITS, WIDTH};
 
-/// PNG file bytes of an RGB image of `w` x `h` pixels. Fast deflate and the
-/// Sub filter: a chart is mostly flat runs of white and a few colours, which
-/// those compress nearly as well as the adaptive search does, at a fraction
-/// of its time (that search tried five filters on every row).
+/// PNG file bytes of an RGB image of `w` x `h` pixels. Fast deflate, which
+/// codes runs of zero bytes and little else, and the Up filter: a chart's
+/// rows mostly repeat the row above (white margins, the plot's background and
+/// vertical grid lines), so they filter to zeros, and nothing is carried along
+/// a row. On a build's charts Up took 12% fewer instructions than Sub (about
+/// 7% less time) for files 2% smaller; Paeth and the adaptive search (five
+/// filters tried on every row) make smaller files, at more of the time.
 pub(super) fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     use image::ImageEncoder;
     let mut png = Vec::new();
-    PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::Sub)
+    PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::Up)
         .write_image(rgb, w, h, image::ColorType::Rgb8)
         .map_err(|e| format!("encoding chart PNG: {e}"))?;
     Ok(png)

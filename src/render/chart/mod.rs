@@ -15,6 +15,7 @@
 //! This file is the public face and the order of work; the stages live beside it:
 //! [`prepare`] smooths, reduces and measures the spec, [`draw`] lays out the plot,
 //! [`legend`] the title, legend and footnote, [`marks`] the glyphs those share,
+//! [`raster`] is the PNG's canvas (plotters' bitmap with our own wide lines),
 //! [`encode`] turns what plotters drew into the document we hand out. Pure
 //! helpers with their own tests are [`reduce`], [`smooth`], [`axis`] (log or
 //! linear, and its ticks) and [`ticks`]; [`style`] holds the font, palette and
@@ -26,6 +27,7 @@ mod encode;
 mod legend;
 mod marks;
 mod prepare;
+mod raster;
 mod reduce;
 mod smooth;
 mod style;
@@ -220,7 +222,7 @@ fn svg_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<Str
     {
         let size = (WIDTH * SVG_UNITS, height * SVG_UNITS);
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw::draw_chart(&root, spec, data, SVG_UNITS as f64, false)?;
+        draw::draw_chart(&root, spec, data, SVG_UNITS as f64)?;
         root.present().map_err(fail)?;
     }
     Ok(encode::make_responsive(
@@ -232,7 +234,7 @@ fn svg_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<Str
 
 fn png_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<Vec<u8>, String> {
     style::ensure_font()?;
-    // Drawn straight at twice the logical size. Plotters' bitmap lines are not
+    // Drawn straight at twice the logical size. The lines are not
     // anti-aliased, but a 1280-pixel chart is shown at half that or less (in a
     // pull request, a README, a page), and the viewer's downscaling smooths
     // the edges; supersampling it again cost three quarters of a build.
@@ -244,8 +246,8 @@ fn png_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<Vec
         let mut rgb = canvas.borrow_mut();
         rgb.resize((w * h * 3) as usize, 0);
         {
-            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            draw::draw_chart(&root, spec, data, PNG_SCALE as f64, true)?;
+            let root = raster::Raster::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            draw::draw_chart(&root, spec, data, PNG_SCALE as f64)?;
             root.present().map_err(fail)?;
         }
         encode::encode_png(&rgb, w, h)
@@ -311,6 +313,29 @@ mod tests {
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
         let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
         assert_eq!((img.width(), img.height()), (1280, 720));
+    }
+
+    /// The PNG strokes each line in its palette colour at its width: two
+    /// flat sparse lines (2 logical pixels, so 4 device pixels) cross the
+    /// middle column as two bands of exactly 4 pixels.
+    #[test]
+    fn png_lines_have_their_colour_and_width() {
+        let flat = |y: f64| (0..50).map(|i| (i as f64, y)).collect::<Vec<_>>();
+        let s = spec(vec![
+            line("a", flat(1.0), false),
+            line("b", flat(2.0), false),
+        ]);
+        let png = render_png(&s).unwrap();
+        let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+            .unwrap()
+            .to_rgb8();
+        for color in &PALETTE[..2] {
+            let rows: Vec<u32> = (0..img.height())
+                .filter(|&y| img.get_pixel(640, y).0 == [color.0, color.1, color.2])
+                .collect();
+            assert_eq!(rows.len(), 4, "{color:?} at rows {rows:?}");
+            assert_eq!(rows[3] - rows[0], 3, "one band: {rows:?}");
+        }
     }
 
     #[test]
