@@ -151,7 +151,12 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
     };
     let candidates = load::find_candidates(&tree);
     opts.progress.stage("reading", candidates.len());
-    let holding = pipeline::Holding::new(opts.hold_bytes);
+    // Without a site to write, no run is needed past its digest.
+    let holding = pipeline::Holding::new(if staging.is_some() {
+        opts.hold_bytes
+    } else {
+        0
+    });
     let mut loaded: Vec<pipeline::Loaded> = candidates
         .par_iter()
         .enumerate()
