@@ -334,7 +334,7 @@ fn capsule(
             let q = r * r - (y - ey) * (y - ey);
             if q > 0.0 {
                 let half = q.sqrt();
-                (lo, hi) = (lo.min(ex - half), hi.max(ex + half));
+                (lo, hi) = (least(lo, ex - half), most(hi, ex + half));
             }
         }
         if len2 > 0.0 {
@@ -354,24 +354,42 @@ fn capsule(
                     } else {
                         (start + reach, start)
                     };
-                    (u_lo, u_hi) = (u_lo.max(l), u_hi.min(h));
+                    (u_lo, u_hi) = (most(u_lo, l), least(u_hi, h));
                 }
                 // Vertical: the rows between the ends.
                 None if !(ry * dy >= 0.0 && ry * dy <= len2) => u_hi = f64::NEG_INFINITY,
                 None => {}
             }
             if u_lo < u_hi {
-                (lo, hi) = (lo.min(a.0 + u_lo), hi.max(a.0 + u_hi));
+                (lo, hi) = (least(lo, a.0 + u_lo), most(hi, a.0 + u_hi));
             }
         }
         if lo < hi {
             // Pixels strictly inside (lo, hi), on the canvas.
-            let first = (floor(lo.clamp(-1.0, x_max)) + 1).max(0);
-            let last = (-floor(-hi.clamp(-1.0, x_max)) - 1).min(w as i64 - 1);
+            let first = (floor(most(least(lo, x_max), -1.0)) + 1).max(0);
+            let last = (-floor(-most(least(hi, x_max), -1.0)) - 1).min(w as i64 - 1);
             if first <= last {
                 span(row as i32, first as i32, last as i32);
             }
         }
+    }
+}
+
+/// The smaller and the larger of two values by a plain comparison: the
+/// bounds here are never NaN, and `f64::min` pays for handling it on every row.
+fn least(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+fn most(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
     }
 }
 
