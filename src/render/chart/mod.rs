@@ -24,6 +24,7 @@
 mod axis;
 mod draw;
 mod encode;
+mod glyphs;
 mod legend;
 mod marks;
 mod prepare;

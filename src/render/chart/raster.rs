@@ -7,8 +7,10 @@
 //! [`Raster`] strokes them itself: each segment is a capsule (the points
 //! closer than half the width to it), which gives round joins and caps for
 //! free, and a capsule meets a pixel row in one interval that is computed
-//! exactly and filled as a span. Everything else (text, rectangles, circles,
-//! polygons) goes to plotters' backend unchanged.
+//! exactly and filled as a span. Text is placed as plotters places it, from
+//! glyphs rasterized once per thread ([`super::glyphs`]), and blended here.
+//! Everything else (rectangles, circles, polygons, thin lines) goes to
+//! plotters' backend unchanged.
 //!
 //! Pixel `(i, j)` is the unit square whose centre is `(i + 0.5, j + 0.5)`; a
 //! vertex of an odd-width line sits on a pixel centre and one of an even
@@ -17,14 +19,16 @@
 //! PNG is drawn at twice the size it is shown, and the viewer's downscaling
 //! smooths the edges.
 
+use super::glyphs;
 use plotters::prelude::*;
+use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle};
 
 type BitMapError = <BitMapBackend<'static> as DrawingBackend>::ErrorType;
 type DrawingError = plotters_backend::DrawingErrorKind<BitMapError>;
 
-/// An RGB buffer to draw a chart on: [`BitMapBackend`] but for wide lines,
-/// which it paints into the buffer itself.
+/// An RGB buffer to draw a chart on: [`BitMapBackend`] but for wide lines
+/// and text, which it paints into the buffer itself.
 pub(super) struct Raster<'a> {
     rgb: &'a mut [u8],
     size: (u32, u32),
@@ -53,25 +57,25 @@ impl<'a> Raster<'a> {
         let Some(pixels) = self.rgb.get_mut(at(first)..at(last + 1)) else {
             return;
         };
-        let (r, g, b) = color.rgb;
-        if color.alpha >= 1.0 - 1.0 / 256.0 {
-            for p in pixels.chunks_exact_mut(3) {
-                p.copy_from_slice(&[r, g, b]);
+        match Ink::of(color) {
+            Some(Ink::Set(r, g, b)) => {
+                for p in pixels.chunks_exact_mut(3) {
+                    (p[0], p[1], p[2]) = (r, g, b);
+                }
             }
-        } else if color.alpha > 0.0 {
-            let a = (color.alpha * 256.0).floor() as u32;
-            let mix = |old: &mut u8, new: u8| {
-                let (o, n) = (*old as u32, new as u32);
-                *old = if n > o {
-                    o + (n - o) * a / 256
-                } else {
-                    o - (o - n) * a / 256
-                } as u8;
-            };
-            for p in pixels.chunks_exact_mut(3) {
-                mix(&mut p[0], r);
-                mix(&mut p[1], g);
-                mix(&mut p[2], b);
+            Some(ink) => pixels.chunks_exact_mut(3).for_each(|p| ink.put(p)),
+            None => {}
+        }
+    }
+
+    /// One pixel, as [`Self::paint`] paints it; the text's many pixels come one at a time.
+    #[inline]
+    fn dot(&mut self, x: i32, y: i32, color: BackendColor) {
+        let (w, h) = self.size;
+        if (x as u32) < w && (y as u32) < h {
+            let i = (y as usize * w as usize + x as usize) * 3;
+            if let (Some(p), Some(ink)) = (self.rgb.get_mut(i..i + 3), Ink::of(color)) {
+                ink.put(p);
             }
         }
     }
@@ -96,6 +100,48 @@ impl<'a> Raster<'a> {
     }
 }
 
+/// A colour as plotters' bitmap lays it on a pixel: set from an alpha of
+/// 255/256 up, mixed in 256ths below, nothing at 0.
+#[derive(Clone, Copy)]
+enum Ink {
+    Set(u8, u8, u8),
+    Mix(u8, u8, u8, u32),
+}
+
+impl Ink {
+    fn of(color: BackendColor) -> Option<Ink> {
+        let (r, g, b) = color.rgb;
+        if color.alpha >= 1.0 - 1.0 / 256.0 {
+            Some(Ink::Set(r, g, b))
+        } else if color.alpha > 0.0 {
+            Some(Ink::Mix(r, g, b, (color.alpha * 256.0).floor() as u32))
+        } else {
+            None
+        }
+    }
+
+    #[inline]
+    fn put(self, p: &mut [u8]) {
+        let mix = |old: &mut u8, new: u8, a: u32| {
+            let (o, n) = (*old as u32, new as u32);
+            *old = if n > o {
+                o + (n - o) * a / 256
+            } else {
+                o - (o - n) * a / 256
+            } as u8;
+        };
+        match (self, p) {
+            (Ink::Set(r, g, b), [pr, pg, pb, ..]) => (*pr, *pg, *pb) = (r, g, b),
+            (Ink::Mix(r, g, b, a), [pr, pg, pb, ..]) => {
+                mix(pr, r, a);
+                mix(pg, g, a);
+                mix(pb, b, a);
+            }
+            _ => {}
+        }
+    }
+}
+
 impl DrawingBackend for Raster<'_> {
     type ErrorType = BitMapError;
 
@@ -112,7 +158,7 @@ impl DrawingBackend for Raster<'_> {
     }
 
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingError> {
-        self.paint(point.1, point.0, point.0, color);
+        self.dot(point.0, point.1, color);
         Ok(())
     }
 
@@ -180,7 +226,35 @@ impl DrawingBackend for Raster<'_> {
         style: &TStyle,
         pos: BackendCoord,
     ) -> Result<(), DrawingError> {
-        self.bitmap()?.draw_text(text, style, pos)
+        // Placed as plotters' `draw_text` places it, glyphs from [`glyphs`].
+        let color = style.color();
+        if color.alpha == 0.0 {
+            return Ok(());
+        }
+        let font_error = |e| plotters_backend::DrawingErrorKind::FontError(Box::new(e));
+        let ((min_x, min_y), (max_x, max_y)) = style.layout_box(text).map_err(font_error)?;
+        let (width, height) = (max_x - min_x, max_y - min_y);
+        let dx = match style.anchor().h_pos {
+            HPos::Left => 0,
+            HPos::Right => -width,
+            HPos::Center => -width / 2,
+        };
+        let dy = match style.anchor().v_pos {
+            VPos::Top => 0,
+            VPos::Center => -height / 2,
+            VPos::Bottom => -height,
+        };
+        let turn = style.transform();
+        let family = style.family();
+        let drawn = glyphs::draw_text(family.as_str(), text, style.size(), |x, y, coverage| {
+            let (x, y) = turn.transform(x + dx - min_x, y + dy - min_y);
+            let (x, y) = (pos.0 + x, pos.1 + y);
+            self.dot(x, y, color.mix(coverage as f64));
+        });
+        if !drawn {
+            return self.bitmap()?.draw_text(text, style, pos);
+        }
+        Ok(())
     }
 
     fn blit_bitmap(
@@ -260,7 +334,7 @@ fn capsule(
             let q = r * r - (y - ey) * (y - ey);
             if q > 0.0 {
                 let half = q.sqrt();
-                (lo, hi) = (lo.min(ex - half), hi.max(ex + half));
+                (lo, hi) = (least(lo, ex - half), most(hi, ex + half));
             }
         }
         if len2 > 0.0 {
@@ -280,24 +354,42 @@ fn capsule(
                     } else {
                         (start + reach, start)
                     };
-                    (u_lo, u_hi) = (u_lo.max(l), u_hi.min(h));
+                    (u_lo, u_hi) = (most(u_lo, l), least(u_hi, h));
                 }
                 // Vertical: the rows between the ends.
                 None if !(ry * dy >= 0.0 && ry * dy <= len2) => u_hi = f64::NEG_INFINITY,
                 None => {}
             }
             if u_lo < u_hi {
-                (lo, hi) = (lo.min(a.0 + u_lo), hi.max(a.0 + u_hi));
+                (lo, hi) = (least(lo, a.0 + u_lo), most(hi, a.0 + u_hi));
             }
         }
         if lo < hi {
             // Pixels strictly inside (lo, hi), on the canvas.
-            let first = (floor(lo.clamp(-1.0, x_max)) + 1).max(0);
-            let last = (-floor(-hi.clamp(-1.0, x_max)) - 1).min(w as i64 - 1);
+            let first = (floor(most(least(lo, x_max), -1.0)) + 1).max(0);
+            let last = (-floor(-most(least(hi, x_max), -1.0)) - 1).min(w as i64 - 1);
             if first <= last {
                 span(row as i32, first as i32, last as i32);
             }
         }
+    }
+}
+
+/// The smaller and the larger of two values by a plain comparison: the
+/// bounds here are never NaN, and `f64::min` pays for handling it on every row.
+fn least(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+fn most(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
     }
 }
 
@@ -420,6 +512,68 @@ mod tests {
             .filter(|&p| p != (255, 255, 255))
             .collect();
         assert_eq!(tints.len(), 1, "{tints:?}");
+    }
+
+    /// Text comes out pixel for pixel as plotters' own backend draws it: any
+    /// anchor, turned for the y axis, translucent, cut at the canvas edge,
+    /// and the same again once its glyphs are cached.
+    #[test]
+    fn text_is_drawn_as_plotters_draws_it() {
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        use plotters::style::FontTransform;
+        super::super::style::ensure_font().unwrap();
+        let (w, h) = (160u32, 90u32);
+        let cases = [
+            (
+                "loss · run-042",
+                24.0,
+                Pos::new(HPos::Left, VPos::Top),
+                (4, 4),
+            ),
+            (
+                "1.5e-4 AVWTjy",
+                13.0,
+                Pos::new(HPos::Right, VPos::Center),
+                (150, 50),
+            ),
+            (
+                "10k ∞ ß ½",
+                17.5,
+                Pos::new(HPos::Center, VPos::Bottom),
+                (80, 88),
+            ),
+            (
+                "clipped at the edge",
+                30.0,
+                Pos::new(HPos::Left, VPos::Top),
+                (100, 70),
+            ),
+        ];
+        for (text, size, anchor, at) in cases {
+            for turned in [false, true] {
+                for color in [RGBColor(0x22, 0x22, 0x22).to_rgba(), RED.mix(0.4)] {
+                    let mut style = super::super::style::font(size, RGBColor(0, 0, 0))
+                        .color(&color)
+                        .pos(anchor);
+                    if turned {
+                        style = style.transform(FontTransform::Rotate270);
+                    }
+                    let mut ours = vec![255u8; (w * h * 3) as usize];
+                    let mut theirs = ours.clone();
+                    for _ in 0..2 {
+                        ours.fill(255);
+                        Raster::with_buffer(&mut ours, (w, h))
+                            .draw_text(text, &style, at)
+                            .unwrap();
+                    }
+                    BitMapBackend::with_buffer(&mut theirs, (w, h))
+                        .draw_text(text, &style, at)
+                        .unwrap();
+                    assert!(ours.iter().any(|&b| b != 255), "{text}: nothing drawn");
+                    assert!(ours == theirs, "{text} at {size}, turned {turned}");
+                }
+            }
+        }
     }
 
     #[test]

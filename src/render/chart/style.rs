@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 /// The family name doubles as the SVG `font-family` attribute, so it is a CSS
 /// fallback list: browsers without DejaVu pick a narrower sans, never a serif.
-const FONT_FAMILY: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
-static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+pub(super) const FONT_FAMILY: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
+pub(super) static FONT_BYTES: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
 /// Okabe–Ito, reordered so vermillion (close to the non-finite red) comes late
 /// and yellow is out; then five of Paul Tol's colour-blind-safe "muted" set, so
