@@ -15,7 +15,8 @@
 //! This file is the public face and the order of work; the stages live beside it:
 //! [`prepare`] smooths, reduces and measures the spec, [`draw`] lays out the plot,
 //! [`legend`] the title, legend and footnote, [`marks`] the glyphs those share,
-//! [`raster`] is the PNG's canvas (plotters' bitmap with our own wide lines),
+//! [`raster`] is the PNG's canvas (plotters' bitmap with our own wide lines,
+//! from [`stroke`], and text, from [`glyphs`]),
 //! [`encode`] turns what plotters drew into the document we hand out. Pure
 //! helpers with their own tests are [`reduce`], [`smooth`], [`axis`] (log or
 //! linear, and its ticks) and [`ticks`]; [`style`] holds the font, palette and
@@ -31,6 +32,7 @@ mod prepare;
 mod raster;
 mod reduce;
 mod smooth;
+mod stroke;
 mod style;
 #[cfg(test)]
 mod test_support;
