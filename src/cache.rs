@@ -161,15 +161,7 @@ fn add_candidate<'a>(key: &mut KeyMaker, c: &'a Candidate, read: &mut BTreeSet<&
 /// Everything at or below folder `dir` (its artifacts and their sizes), by
 /// name and size, and by content when small and not already hashed as read.
 fn add_listing(key: &mut KeyMaker, tree: &Tree, dir: &str, read: &BTreeSet<&str>) {
-    let prefix = format!("{dir}/");
-    let below = tree
-        .dirs
-        .range(dir.to_string()..)
-        .take_while(|(k, _)| dir.is_empty() || k.as_str() == dir || k.starts_with(&prefix));
-    for (rel, folder) in below {
-        if !(dir.is_empty() || rel == dir || rel.starts_with(&prefix)) {
-            continue;
-        }
+    for (rel, folder) in tree.folders_below(dir) {
         key.text(rel).number(folder.subdirs.len() as u64);
         for name in &folder.subdirs {
             key.text(name);
@@ -422,6 +414,32 @@ mod tests {
         for other in [moved, faded, renamed, logged] {
             assert_ne!(key(&spec), key(&other), "{other:?}");
         }
+    }
+
+    #[test]
+    fn a_candidate_key_sees_files_below_it_past_a_sibling_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for dir in ["m/sub", "m-x"] {
+            fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        fs::write(root.join("m/metrics.jsonl"), "{\"step\": 1, \"loss\": 1}\n").unwrap();
+        fs::write(root.join("m-x/other"), "x").unwrap();
+        let key = || {
+            let tree = crate::discover::walk(root, None).unwrap();
+            let candidate = crate::load::find_candidates(&tree)
+                .into_iter()
+                .find(|c| c.dir == "m")
+                .expect("m is a run");
+            candidate_key(&tree, &candidate, "")
+        };
+        let before = key();
+        fs::write(root.join("m/sub/sample.png"), "png").unwrap();
+        assert_ne!(
+            key(),
+            before,
+            "a file in m/sub, listed after m-x, is in m's key"
+        );
     }
 
     #[test]

@@ -60,13 +60,23 @@ impl Tree {
         self.dirs.get(rel)
     }
 
-    /// Total bytes and number of files at or below the folder `rel`.
-    pub fn folder_size(&self, rel: &str) -> (u64, u64) {
+    /// The folder `rel` and every folder below it, in path order. (Siblings
+    /// such as `rel-x` sort between `rel` and `rel/a`, so they are skipped,
+    /// not stopped at.)
+    pub fn folders_below<'a>(
+        &'a self,
+        rel: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Folder)> {
         let prefix = format!("{rel}/");
         self.dirs
             .range(rel.to_string()..)
-            .take_while(|(k, _)| k.starts_with(rel))
-            .filter(|(k, _)| k.as_str() == rel || k.starts_with(&prefix) || rel.is_empty())
+            .take_while(move |(k, _)| k.starts_with(rel))
+            .filter(move |(k, _)| k.as_str() == rel || k.starts_with(&prefix) || rel.is_empty())
+    }
+
+    /// Total bytes and number of files at or below the folder `rel`.
+    pub fn folder_size(&self, rel: &str) -> (u64, u64) {
+        self.folders_below(rel)
             .flat_map(|(_, f)| f.files.iter())
             .fold((0, 0), |(bytes, n), f| (bytes + f.size, n + 1))
     }
