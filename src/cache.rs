@@ -264,17 +264,23 @@ impl Cache {
 
     /// Store the run folder `src` under `key`.
     pub fn store_run(&self, key: Key, src: &Path) {
-        let name = format!("runs/{key}");
+        self.store_folder(format!("runs/{key}"), |temp| link_tree(src, temp));
+    }
+
+    /// Store the folder entry `name` unless it is there already: `fill` makes
+    /// it aside, and it is renamed into place whole (or removed on failure).
+    fn store_folder(&self, name: String, fill: impl FnOnce(&Path) -> std::io::Result<()>) {
         let target = self.dir.join(&name);
         if target.is_dir() {
             self.mark_used(name);
             return;
         }
         let temp = self.temp_path(&name);
-        if link_tree(src, &temp).is_ok() && fs::rename(&temp, &target).is_ok() {
-            self.mark_used(name);
-        } else {
-            let _ = fs::remove_dir_all(&temp);
+        match fill(&temp).and_then(|()| fs::rename(&temp, &target)) {
+            Ok(()) => self.mark_used(name),
+            Err(_) => {
+                let _ = fs::remove_dir_all(&temp);
+            }
         }
     }
 
@@ -299,24 +305,12 @@ impl Cache {
 
     /// Store a chart drawn at `svg` and `png`, `height` pixels high, under `key`.
     pub fn store_chart(&self, key: Key, svg: &Path, png: &Path, height: u32) {
-        let name = format!("charts/{key}");
-        let target = self.dir.join(&name);
-        if target.is_dir() {
-            self.mark_used(name);
-            return;
-        }
-        let temp = self.temp_path(&name);
-        let stored = fs::create_dir_all(&temp)
-            .and_then(|()| fs::write(temp.join("height"), height.to_string()))
-            .and_then(|()| link_or_copy(svg, &temp.join("chart.svg")))
-            .and_then(|()| link_or_copy(png, &temp.join("chart.png")))
-            .and_then(|()| fs::rename(&temp, &target));
-        match stored {
-            Ok(()) => self.mark_used(name),
-            Err(_) => {
-                let _ = fs::remove_dir_all(&temp);
-            }
-        }
+        self.store_folder(format!("charts/{key}"), |temp| {
+            fs::create_dir_all(temp)?;
+            fs::write(temp.join("height"), height.to_string())?;
+            link_or_copy(svg, &temp.join("chart.svg"))?;
+            link_or_copy(png, &temp.join("chart.png"))
+        });
     }
 
     /// Remove every entry this build did not use (and leftovers of killed builds).

@@ -201,8 +201,8 @@ fn write_groups<'a>(
                 c.spec.fingerprint(&mut key);
                 key.finish()
             });
+            let files = (staging.folder(&svg)?, staging.folder(&png)?);
             if let (Some(cache), Some(key)) = (cache, key) {
-                let files = (staging.folder(&svg)?, staging.folder(&png)?);
                 if let Some(height) = cache.restore_chart(key, &files.0, &files.1) {
                     return Ok(height);
                 }
@@ -212,7 +212,6 @@ fn write_groups<'a>(
             staging.write(&svg, drawn.svg.as_bytes())?;
             staging.write(&png, &drawn.png)?;
             if let (Some(cache), Some(key)) = (cache, key) {
-                let files = (staging.folder(&svg)?, staging.folder(&png)?);
                 cache.store_chart(key, &files.0, &files.1, drawn.height);
             }
             Ok(drawn.height)
