@@ -1,8 +1,10 @@
 //! End-to-end: build `example_experiments/` and the hostile fixture with the
 //! real binary into temporary folders, then check the files a user opens.
 
+mod common;
+
+use common::tree_bytes;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -57,24 +59,6 @@ fn metric<'a>(run: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|m| m["name"] == name)
         .unwrap_or_else(|| panic!("no {name}"))
-}
-
-/// Every file of a tree with its bytes, by relative path.
-fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.unwrap();
-        if entry.file_type().is_file() {
-            let rel = entry
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            out.insert(rel, fs::read(entry.path()).unwrap());
-        }
-    }
-    out
 }
 
 /// The number after `label` on the last line of `text` that has it.

@@ -1,7 +1,9 @@
 //! The build cache and the two-pass build: whatever is reused or read twice,
 //! the site is byte-identical to a full build's.
 
-use std::collections::BTreeMap;
+mod common;
+
+use common::{assert_same_trees, tree_bytes};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -30,31 +32,6 @@ fn build(root: &Path, out: &Path, extra: &[&str]) -> String {
     args.extend_from_slice(extra);
     let stderr = String::from_utf8(runboard(&args).stderr).unwrap();
     stderr.lines().last().unwrap_or_default().to_string()
-}
-
-fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.unwrap();
-        if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir).unwrap();
-            out.insert(
-                rel.to_string_lossy().into_owned(),
-                fs::read(entry.path()).unwrap(),
-            );
-        }
-    }
-    out
-}
-
-/// Assert two sites are the same files with the same bytes, naming the first difference.
-fn assert_same_site(a: &Path, b: &Path, why: &str) {
-    let (a, b) = (tree_bytes(a), tree_bytes(b));
-    let names = |t: &BTreeMap<String, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(names(&a), names(&b), "{why}: the same files");
-    for (name, bytes) in &a {
-        assert!(bytes == &b[name], "{why}: {name} differs");
-    }
 }
 
 /// A copy of example_experiments to change.
@@ -93,13 +70,13 @@ fn a_cached_build_is_byte_identical_to_a_full_one_and_reuses_every_unchanged_run
         !tmp.path().join(".runboard-cache/fresh").exists(),
         "--no-cache writes none"
     );
-    assert_same_site(&site, &fresh, "first build with a cache");
+    assert_same_trees(&site, &fresh, "first build with a cache");
 
     let second = build(&root, &site, &[]);
     let runs: usize = second.split(' ').nth(1).unwrap().parse().unwrap();
     assert!(runs >= 10, "{second}");
     assert_eq!(reused(&second), runs, "nothing changed: {second}");
-    assert_same_site(&site, &fresh, "second build, nothing changed");
+    assert_same_trees(&site, &fresh, "second build, nothing changed");
 
     // One run changes: it alone is made anew, and the shared pages show it.
     let metrics = root.join("jsonl/2026-03-08_diverged/metrics.jsonl");
@@ -109,7 +86,7 @@ fn a_cached_build_is_byte_identical_to_a_full_one_and_reuses_every_unchanged_run
     let third = build(&root, &site, &[]);
     assert_eq!(reused(&third), runs - 1, "{third}");
     build(&root, &fresh, &["--no-cache"]);
-    assert_same_site(&site, &fresh, "one run changed");
+    assert_same_trees(&site, &fresh, "one run changed");
     let index = fs::read_to_string(site.join("data/runs.json")).unwrap();
     assert!(index.contains("99999"), "the shared pages are made anew");
 }
@@ -143,7 +120,7 @@ fn templates_title_and_thresholds_are_part_of_the_key() {
         let mut no_cache = flags.clone();
         no_cache.push("--no-cache");
         build(&root, &fresh, &no_cache);
-        assert_same_site(&site, &fresh, &format!("{flags:?}"));
+        assert_same_trees(&site, &fresh, &format!("{flags:?}"));
     }
 }
 
@@ -162,7 +139,7 @@ fn a_damaged_cache_is_rebuilt_not_trusted() {
     }
     build(&root, &site, &[]);
     build(&root, &fresh, &["--no-cache"]);
-    assert_same_site(&site, &fresh, "after the cache was damaged");
+    assert_same_trees(&site, &fresh, "after the cache was damaged");
 }
 
 #[test]
@@ -173,9 +150,9 @@ fn runs_read_twice_and_any_thread_count_give_the_same_site() {
     build(&root, &held, &["--no-cache", "-j", "1"]);
     // Nothing held between the passes: every run is read again for its page.
     build(&root, &twice, &["--no-cache", "--hold-mib", "0", "-j", "3"]);
-    assert_same_site(&held, &twice, "runs read twice");
+    assert_same_trees(&held, &twice, "runs read twice");
     let cached = tmp.path().join("cached");
     build(&root, &cached, &["--hold-mib", "0", "-j", "2"]);
     build(&root, &cached, &["-j", "1"]);
-    assert_same_site(&held, &cached, "cached, other thread counts");
+    assert_same_trees(&held, &cached, "cached, other thread counts");
 }

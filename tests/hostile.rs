@@ -9,8 +9,10 @@
 //! Tests marked `#[ignore = "bug: ..."]` fail today; each names the bug it pins.
 //! Run them with `cargo test --release --test hostile -- --ignored`.
 
+mod common;
+
+use common::{assert_same_trees, tree_bytes};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -160,34 +162,6 @@ fn problems(run: &Value) -> Vec<(String, Option<u64>, String)> {
             )
         })
         .collect()
-}
-
-/// Every file of a tree with its bytes, by relative path.
-fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.unwrap();
-        if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir).unwrap();
-            out.insert(
-                rel.to_string_lossy().into_owned(),
-                fs::read(entry.path()).unwrap(),
-            );
-        }
-    }
-    out
-}
-
-fn assert_same_trees(a: &Path, b: &Path, what: &str) {
-    let (ta, tb) = (tree_bytes(a), tree_bytes(b));
-    assert_eq!(
-        ta.keys().collect::<Vec<_>>(),
-        tb.keys().collect::<Vec<_>>(),
-        "{what}: different files"
-    );
-    for (rel, bytes) in &ta {
-        assert!(bytes == &tb[rel], "{what}: {rel} differs");
-    }
 }
 
 /// The text of every page, markdown file and standalone SVG of a site.

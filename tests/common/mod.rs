@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -161,4 +162,33 @@ pub fn tfevents(start: f64, scalars: &[(f64, i64, &str, f32)]) -> Vec<u8> {
         record(&event, &mut file);
     }
     file
+}
+
+/// Every file of a tree with its bytes, by relative path.
+pub fn tree_bytes(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(dir).unwrap();
+            out.insert(
+                rel.to_string_lossy().into_owned(),
+                fs::read(entry.path()).unwrap(),
+            );
+        }
+    }
+    out
+}
+
+/// Assert two trees hold the same files with the same bytes, naming the first difference.
+pub fn assert_same_trees(a: &Path, b: &Path, what: &str) {
+    let (ta, tb) = (tree_bytes(a), tree_bytes(b));
+    assert_eq!(
+        ta.keys().collect::<Vec<_>>(),
+        tb.keys().collect::<Vec<_>>(),
+        "{what}: different files"
+    );
+    for (rel, bytes) in &ta {
+        assert!(bytes == &tb[rel], "{what}: {rel} differs");
+    }
 }
