@@ -118,10 +118,6 @@ pub struct BuildArgs {
     /// Build every run anew, without reading or writing the cache.
     #[arg(long)]
     pub no_cache: bool,
-    /// MiB of parsed runs kept between reading and writing (beyond it, runs are read twice);
-    /// for benchmarks and tests of the memory bound.
-    #[arg(long, value_name = "MIB", hide = true)]
-    pub hold_mib: Option<usize>,
 }
 
 impl BuildArgs {

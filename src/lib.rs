@@ -47,9 +47,6 @@ pub struct Options {
     pub progress: progress::Progress,
     /// The build cache's folder ([`cache`]); `None` builds everything anew.
     pub cache: Option<PathBuf>,
-    /// Parsed runs kept in memory between reading and writing, in bytes
-    /// ([`pipeline::DEFAULT_HOLD_BYTES`]); runs beyond it are read again.
-    pub hold_bytes: usize,
 }
 
 impl Options {
@@ -66,7 +63,6 @@ impl Options {
             group_by: None,
             progress: progress::Progress::hidden(),
             cache: None,
-            hold_bytes: pipeline::DEFAULT_HOLD_BYTES,
         }
     }
 }
@@ -150,22 +146,37 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
         _ => None,
     };
     let candidates = load::find_candidates(&tree);
-    opts.progress.stage("reading", candidates.len());
-    // Without a site to write, no run is needed past its digest.
-    let holding = pipeline::Holding::new(if staging.is_some() {
-        opts.hold_bytes
+    let options = settings.chart_options();
+    let site = pipeline::Site {
+        tree: &tree,
+        candidates: &candidates,
+        settings: &settings,
+        cache: cache.as_ref(),
+        group_by: opts.group_by.as_deref(),
+        pages: staging.as_ref().map(|staging| render::RunSite {
+            theme: &theme,
+            title: &opts.title,
+            root: &tree.root,
+            staging,
+            options: &options,
+        }),
+        progress: &opts.progress,
+    };
+    let stage = if site.pages.is_some() {
+        "drawing"
     } else {
-        0
-    });
+        "reading"
+    };
+    opts.progress.stage(stage, candidates.len());
     let mut loaded: Vec<pipeline::Loaded> = candidates
         .par_iter()
         .enumerate()
         .map(|c| {
-            let loaded = pipeline::load_candidate(&tree, c, &settings, cache.as_ref(), &holding);
+            let loaded = pipeline::load_candidate(&site, c);
             opts.progress.tick();
             loaded
         })
-        .collect();
+        .collect::<Result<_>>()?;
     // Ids and groups are decided on the digests, over all runs, in index order.
     let mut digests: Vec<Analyzed> = loaded
         .iter_mut()
@@ -176,49 +187,46 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
         group_by_param(digests.iter_mut().map(|a| &mut a.run), key);
     }
     let mut reused = 0;
-    if let Some(staging) = staging {
-        opts.progress.stage("rendering", digests.len());
+    if let (Some(pages), Some(staging)) = (&site.pages, &staging) {
+        opts.progress.stage("placing", digests.len());
         let group_pages = render::compare::group_pages(&digests);
-        let site = pipeline::Site {
-            tree: &tree,
-            candidates: &candidates,
-            settings: &settings,
-            theme: &theme,
-            title: &opts.title,
-            options: &settings.chart_options(),
-            staging: &staging,
-            cache: cache.as_ref(),
-            group_pages: &group_pages,
-            progress: &opts.progress,
-        };
         let mut first = 0;
         let work: Vec<(pipeline::Loaded, std::ops::Range<usize>)> = loaded
             .into_iter()
             .map(|l| {
-                let runs = first..first + l.full.len();
+                let runs = first..first + l.drawn.len();
                 first = runs.end;
                 (l, runs)
             })
             .collect();
         let written: Vec<pipeline::Written> = work
             .into_par_iter()
-            .map(|(l, runs)| pipeline::write_candidate(&site, l, &digests[runs]))
+            .map(|(l, runs)| {
+                pipeline::write_candidate(&site, pages, &group_pages, l, &digests[runs])
+            })
             .collect::<Result<_>>()?;
+        let drawn = staging.folder(pipeline::DRAWN)?;
+        if drawn.exists() {
+            std::fs::remove_dir_all(&drawn)
+                .with_context(|| format!("cannot remove {}", drawn.display()))?;
+        }
         render::write_shared(
             &theme,
             &opts.title,
             &digests,
-            &staging,
-            site.options,
+            staging,
+            &options,
             cache.as_ref(),
         )?;
-        staging.commit()?;
-        if let Some(cache) = &cache {
-            cache.prune();
-        }
         for w in written {
             reused += w.reused;
             skipped.extend(w.notes);
+        }
+    }
+    if let Some(staging) = staging {
+        staging.commit()?;
+        if let Some(cache) = &cache {
+            cache.prune();
         }
     }
     Ok(BuildReport {
@@ -271,11 +279,7 @@ fn check_out_path(opts: &Options, out: &std::path::Path) -> Result<PathBuf> {
 fn assign_ids<'a>(runs: impl Iterator<Item = &'a mut Run>) {
     let mut seen = BTreeSet::new();
     for run in runs {
-        let base = if run.id.is_empty() {
-            slug(&run.path)
-        } else {
-            slug(&run.id)
-        };
+        let base = id_of(run);
         let mut id = base.clone();
         let mut n = 2;
         while !seen.insert(id.clone()) {
@@ -286,13 +290,22 @@ fn assign_ids<'a>(runs: impl Iterator<Item = &'a mut Run>) {
     }
 }
 
+/// A run's id unless another run took it first: the slug of its path.
+pub fn id_of(run: &Run) -> String {
+    if run.id.is_empty() {
+        slug(&run.path)
+    } else {
+        slug(&run.id)
+    }
+}
+
 /// Longest slug kept whole; a folder name may be 255 bytes, `runs/<id>` must fit too.
 const MAX_SLUG: usize = 80;
 
 /// Put each run in the group `KEY=value` of its value of param `key` (the
 /// flattened key, else the first key whose last part is `key`), or in
 /// `KEY unset` when it has none.
-fn group_by_param<'a>(runs: impl Iterator<Item = &'a mut Run>, key: &str) {
+pub fn group_by_param<'a>(runs: impl Iterator<Item = &'a mut Run>, key: &str) {
     for run in runs {
         let flat = run.flat_params();
         let value = flat.get(key).or_else(|| {

@@ -41,11 +41,6 @@ fn main() -> ExitCode {
                 group_by: args.common.group_by.clone(),
                 progress: Progress::on_stderr(!args.common.quiet),
                 cache: args.cache(),
-                hold_bytes: args
-                    .hold_mib
-                    .map_or(runboard::pipeline::DEFAULT_HOLD_BYTES, |mib| {
-                        mib.saturating_mul(1 << 20)
-                    }),
             },
         ),
         Command::Formats => {

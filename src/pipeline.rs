@@ -1,36 +1,49 @@
 //! The build as two passes over the candidates, shaped so that memory is
-//! bounded by the largest run rather than the number of runs.
+//! bounded by the largest run rather than the number of runs, and each run
+//! is read once.
 //!
-//! 1. **Read** (in parallel): each candidate is read and its runs analyzed,
-//!    and each run is reduced to its digest ([`render::digest`]), which is all
-//!    the shared pages need. A run's full data is kept for the second pass
-//!    only while the runs kept fit in [`crate::Options::hold_bytes`]; the others are
-//!    read again when their page is written. With a cache, a candidate whose
-//!    files have not changed is not read at all: its digests come from the cache.
-//! 2. **Write** (in parallel): once ids and groups are known, each run's folder
-//!    is written (or, unchanged, restored from the cache) and its data dropped;
-//!    then the shared pages are made from the digests.
+//! 1. **Read and draw** (in parallel): each candidate is read, its runs
+//!    analyzed, and each run reduced to its digest ([`render::digest`]), which
+//!    is all the shared pages need. When a site is written, each run's folder
+//!    is drawn right away, under `.drawn/` in the staging folder, for the id
+//!    and group page it will most likely get (its own slug, its group's page),
+//!    and the run is dropped. With a cache, a candidate whose files have not
+//!    changed is not read at all: its digests come from the cache.
+//! 2. **Place** (in parallel): once ids and groups are known over all runs,
+//!    each drawn folder is renamed to `runs/<id>`. The guesses rarely miss:
+//!    a run alone in its group gets the page without a group link, kept as a
+//!    [`render::Splice`]; a run whose id or group page another took first is
+//!    read and drawn again, as is a run whose folder the cache lacks.
+//!    Then the shared pages are made from the digests.
 //!
-//! Which runs are kept depends on timing, but not the output: a run read again
-//! is the run read the first time.
+//! Whether a folder was drawn once or twice does not change a byte of it.
 
 use crate::analyze::{self, Analyzed};
 use crate::cache::{self, Cache, Key, KeyMaker};
 use crate::discover::Tree;
 use crate::load::{self, Candidate};
 use crate::model::Problem;
-use crate::render::{self, digest::digest, html::Theme, ChartOptions};
-use crate::{output::Staging, settings::Settings};
-use anyhow::Result;
+use crate::render::{self, compare, digest::digest, RunFolder, RunSite};
+use crate::settings::Settings;
+use anyhow::{Context, Result};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Parsed runs held between the passes, in bytes (estimated), unless
-/// [`crate::Options::hold_bytes`] says otherwise. A hundred runs of 5,000
-/// points in every format fit (they are read once); beyond, runs are read
-/// again. Measured on that corpus: holding none peaks at 107 MB, holding
-/// them all at 186 MB.
-pub const DEFAULT_HOLD_BYTES: usize = 64 << 20;
+/// Where drawn run folders wait, in the staging folder, until their ids are final.
+pub const DRAWN: &str = ".drawn";
+
+/// What both passes share.
+pub struct Site<'a> {
+    pub tree: &'a Tree,
+    pub candidates: &'a [Candidate],
+    pub settings: &'a Settings,
+    pub cache: Option<&'a Cache>,
+    /// `--group-by`: the param that groups runs instead of their folders.
+    pub group_by: Option<&'a str>,
+    /// Where run folders go; none when nothing is written (`runboard check`).
+    pub pages: Option<RunSite<'a>>,
+    pub progress: &'a crate::progress::Progress,
+}
 
 /// One candidate after the first pass.
 pub struct Loaded {
@@ -40,100 +53,92 @@ pub struct Loaded {
     pub key: Option<Key>,
     /// Its runs' digests, in reading order.
     pub digests: Vec<Analyzed>,
-    /// Its runs' full data, where it was kept.
-    pub full: Vec<Option<Analyzed>>,
+    /// Its runs' folders as drawn while reading; none for digests from the cache.
+    pub drawn: Vec<Option<Drawn>>,
 }
 
-/// What the first pass may keep, shared by the readers.
-pub struct Holding(AtomicUsize);
-
-impl Holding {
-    pub fn new(bytes: usize) -> Holding {
-        Holding(AtomicUsize::new(bytes))
-    }
-
-    /// Take `bytes` from what is left; false (taking nothing) when they do not fit.
-    fn take(&self, bytes: usize) -> bool {
-        self.0
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                left.checked_sub(bytes)
-            })
-            .is_ok()
-    }
-}
-
-/// Roughly what an analyzed run occupies: its points, events and samples.
-fn weight(a: &Analyzed) -> usize {
-    let run = &a.run;
-    let points: usize = run.metrics.iter().map(|s| s.points.len()).sum();
-    let events: usize = run.events.iter().map(|e| e.message.len() + 96).sum();
-    let samples: usize = run
-        .samples
-        .iter()
-        .map(|s| s.question.len() + s.answer.len() + 96)
-        .sum();
-    points * std::mem::size_of::<crate::model::Point>() + events + samples
+/// A run's folder drawn in the first pass, for the id and group page it
+/// would get if no other run took them first.
+pub struct Drawn {
+    /// Where it is in the staging folder.
+    dir: String,
+    id: String,
+    group_page: String,
+    folder: RunFolder,
 }
 
 /// Read and analyze a candidate's runs.
 fn read_analyzed(tree: &Tree, candidate: &Candidate, settings: &Settings) -> Vec<Analyzed> {
     load::read(tree, candidate)
-        .into_iter()
+        .into_par_iter()
         .map(|run| analyze::analyze(run, &settings.diagnostics))
         .collect()
 }
 
 /// The first pass for one candidate.
-pub fn load_candidate(
-    tree: &Tree,
-    (index, candidate): (usize, &Candidate),
-    settings: &Settings,
-    cache: Option<&Cache>,
-    holding: &Holding,
-) -> Loaded {
-    let key = cache.map(|_| {
-        let thresholds = format!("{:?}", settings.diagnostics);
-        cache::candidate_key(tree, candidate, &thresholds)
+pub fn load_candidate(site: &Site, (index, candidate): (usize, &Candidate)) -> Result<Loaded> {
+    let key = site.cache.map(|_| {
+        let thresholds = format!("{:?}", site.settings.diagnostics);
+        cache::candidate_key(site.tree, candidate, &thresholds)
     });
-    if let (Some(cache), Some(key)) = (cache, key) {
+    if let (Some(cache), Some(key)) = (site.cache, key) {
         if let Some(digests) = cache.digests(key) {
-            return Loaded {
+            return Ok(Loaded {
                 candidate: index,
                 key: Some(key),
-                full: digests.iter().map(|_| None).collect(),
+                drawn: digests.iter().map(|_| None).collect(),
                 digests,
-            };
+            });
         }
     }
-    let runs = read_analyzed(tree, candidate, settings);
-    let digests: Vec<Analyzed> = runs.iter().map(digest).collect();
-    if let (Some(cache), Some(key)) = (cache, key) {
+    // A file of many runs (a Trackio database) is one candidate: its runs
+    // are drawn in parallel too.
+    let done: Vec<(Analyzed, Option<Drawn>)> = load::read(site.tree, candidate)
+        .into_par_iter()
+        .enumerate()
+        .map(|(position, run)| {
+            let mut a = analyze::analyze(run, &site.settings.diagnostics);
+            let d = digest(&a);
+            let drawn = match &site.pages {
+                Some(pages) => Some(draw(pages, site.group_by, index, position, &mut a)?),
+                None => None,
+            };
+            Ok((d, drawn))
+        })
+        .collect::<Result<_>>()?;
+    let (digests, drawn): (Vec<Analyzed>, Vec<Option<Drawn>>) = done.into_iter().unzip();
+    if let (Some(cache), Some(key)) = (site.cache, key) {
         cache.put_digests(key, &digests);
     }
-    let full = runs
-        .into_iter()
-        .map(|a| holding.take(weight(&a)).then_some(a))
-        .collect();
-    Loaded {
+    Ok(Loaded {
         candidate: index,
         key,
         digests,
-        full,
-    }
+        drawn,
+    })
 }
 
-/// What the second pass needs besides the runs.
-pub struct Site<'a> {
-    pub tree: &'a Tree,
-    pub candidates: &'a [Candidate],
-    pub settings: &'a Settings,
-    pub theme: &'a Theme,
-    pub title: &'a str,
-    pub options: &'a ChartOptions,
-    pub staging: &'a Staging,
-    pub cache: Option<&'a Cache>,
-    pub group_pages: &'a BTreeMap<&'a str, String>,
-    pub progress: &'a crate::progress::Progress,
+/// Draw a run's folder under [`DRAWN`], for its likely id and group page.
+fn draw(
+    pages: &RunSite,
+    group_by: Option<&str>,
+    candidate: usize,
+    position: usize,
+    a: &mut Analyzed,
+) -> Result<Drawn> {
+    if let Some(key) = group_by {
+        crate::group_by_param(std::iter::once(&mut a.run), key);
+    }
+    a.run.id = crate::id_of(&a.run);
+    let group_page = compare::group_page(&compare::group_slug(&a.run.group));
+    let dir = format!("{DRAWN}/{candidate}-{position}");
+    let folder = render::write_run(pages, a, &dir, Some(&group_page), true)?;
+    Ok(Drawn {
+        dir,
+        id: std::mem::take(&mut a.run.id),
+        group_page,
+        folder,
+    })
 }
 
 /// What the second pass did for one candidate.
@@ -143,34 +148,46 @@ pub struct Written {
     pub notes: Vec<String>,
     /// Runs whose folders came from the cache.
     pub reused: usize,
+    /// Runs read and drawn a second time.
+    pub drawn_again: usize,
 }
 
-/// The second pass for one candidate: write each of its runs' folders, whose
-/// final ids and groups are in `digests`.
-pub fn write_candidate(site: &Site, loaded: Loaded, digests: &[Analyzed]) -> Result<Written> {
+/// The second pass for one candidate: put each of its runs' folders at
+/// `runs/<id>`, with the final ids and groups in `digests`.
+pub fn write_candidate(
+    site: &Site,
+    pages: &RunSite,
+    group_pages: &BTreeMap<&str, String>,
+    loaded: Loaded,
+    digests: &[Analyzed],
+) -> Result<Written> {
     let Loaded {
         candidate,
         key,
-        mut full,
+        mut drawn,
         ..
     } = loaded;
     let mut read_again: Option<Vec<Option<Analyzed>>> = None;
     let mut done = Written::default();
     for (position, d) in digests.iter().enumerate() {
-        let group_page = site.group_pages.get(d.run.group.as_str());
+        let group_page = group_pages.get(d.run.group.as_str()).map(String::as_str);
         let dir = format!("runs/{}", d.run.id);
-        let run_key = key.map(|k| run_key(site, k, position, d, group_page));
-        if let (Some(cache), Some(run_key)) = (site.cache, run_key) {
-            if cache.restore_run(run_key, &site.staging.folder(&dir)?) {
-                full[position] = None;
-                done.reused += 1;
-                site.progress.tick();
-                continue;
-            }
-        }
-        let held = full.get_mut(position).and_then(Option::take);
-        let mut run = match held {
-            Some(a) => a,
+        let run_key = key.map(|k| run_key(pages, k, position, d, group_page));
+        let notes = match drawn.get_mut(position).and_then(Option::take) {
+            Some(first) => place(pages, first, &dir, &d.run.id, group_page)?,
+            None => match (site.cache, run_key) {
+                (Some(cache), Some(run_key))
+                    if cache.restore_run(run_key, &pages.staging.folder(&dir)?) =>
+                {
+                    done.reused += 1;
+                    site.progress.tick();
+                    continue;
+                }
+                _ => None,
+            },
+        };
+        let notes = match notes {
+            Some(notes) => notes,
             None => {
                 let again = read_again.get_or_insert_with(|| {
                     let c = &site.candidates[candidate];
@@ -179,40 +196,67 @@ pub fn write_candidate(site: &Site, loaded: Loaded, digests: &[Analyzed]) -> Res
                         .map(Some)
                         .collect()
                 });
-                again
+                let mut run = again
                     .get_mut(position)
                     .and_then(Option::take)
-                    .unwrap_or_else(|| changed_while_read(d))
+                    .unwrap_or_else(|| changed_while_read(d));
+                run.run.id.clone_from(&d.run.id);
+                run.run.group.clone_from(&d.run.group);
+                done.drawn_again += 1;
+                render::write_run(pages, &run, &dir, group_page, false)?.notes
             }
         };
-        run.run.id.clone_from(&d.run.id);
-        run.run.group.clone_from(&d.run.group);
-        let written = render::write_run(
-            site.theme,
-            site.title,
-            &run,
-            &site.tree.root,
-            site.staging,
-            site.options,
-            group_page,
-        )?;
-        drop(run);
-        if let (Some(cache), Some(run_key), true) = (site.cache, run_key, written.is_empty()) {
-            cache.store_run(run_key, &site.staging.folder(&dir)?);
+        if let (Some(cache), Some(run_key), true) = (site.cache, run_key, notes.is_empty()) {
+            cache.store_run(run_key, &pages.staging.folder(&dir)?);
         }
-        done.notes.extend(written);
+        done.notes.extend(notes);
         site.progress.tick();
     }
     Ok(done)
 }
 
+/// Move a folder drawn in the first pass to `dir`, when it was drawn for
+/// the run's final id and its page can become the one for `group_page`;
+/// returns its notes, or `None` (having removed it) when it must be drawn again.
+fn place(
+    pages: &RunSite,
+    first: Drawn,
+    dir: &str,
+    id: &str,
+    group_page: Option<&str>,
+) -> Result<Option<Vec<String>>> {
+    let from = pages.staging.folder(&first.dir)?;
+    let splice = match group_page {
+        _ if first.id != id => Err(()),
+        Some(page) if page == first.group_page => Ok(None),
+        None => first.folder.lone.map(Some).ok_or(()),
+        Some(_) => Err(()),
+    };
+    let Ok(splice) = splice else {
+        std::fs::remove_dir_all(&from)
+            .with_context(|| format!("cannot remove {}", from.display()))?;
+        return Ok(None);
+    };
+    let to = pages.staging.folder(dir)?;
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::rename(&from, &to)
+        .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))?;
+    if let Some(splice) = splice {
+        splice.apply(&to.join("index.html"))?;
+    }
+    Ok(Some(first.folder.notes))
+}
+
 /// The key of a run's folder: see [`crate::cache`].
 fn run_key(
-    site: &Site,
+    pages: &RunSite,
     digests_key: Key,
     position: usize,
     d: &Analyzed,
-    page: Option<&String>,
+    page: Option<&str>,
 ) -> Key {
     let mut key = KeyMaker::new("run");
     key.bytes(&cache::tool_fingerprint().to_le_bytes())
@@ -220,10 +264,10 @@ fn run_key(
         .number(position as u64)
         .text(&d.run.id)
         .text(&d.run.group)
-        .text(page.map_or("", String::as_str))
-        .text(site.title)
-        .bytes(&site.theme.fingerprint.to_le_bytes())
-        .text(&format!("{:?}", site.options));
+        .text(page.unwrap_or_default())
+        .text(pages.title)
+        .bytes(&pages.theme.fingerprint.to_le_bytes())
+        .text(&format!("{:?}", pages.options));
     key.finish()
 }
 

@@ -1,4 +1,4 @@
-//! The build cache and the two-pass build: whatever is reused or read twice,
+//! The build cache and the two-pass build: whatever is reused or drawn twice,
 //! the site is byte-identical to a full build's.
 
 mod common;
@@ -142,17 +142,56 @@ fn a_damaged_cache_is_rebuilt_not_trusted() {
     assert_same_trees(&site, &fresh, "after the cache was damaged");
 }
 
+/// Copy the folder `from` of `root` to `to`.
+fn copy_run(root: &Path, from: &str, to: &str) {
+    for entry in walkdir::WalkDir::new(root.join(from)) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(root.join(from)).unwrap();
+        let dest = root.join(to).join(rel);
+        if entry.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
 #[test]
-fn runs_read_twice_and_any_thread_count_give_the_same_site() {
+fn folders_drawn_for_another_id_or_group_page_are_right_at_any_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
     let root = examples_copy(&tmp.path().join("exp"));
-    let (held, twice) = (tmp.path().join("held"), tmp.path().join("twice"));
-    build(&root, &held, &["--no-cache", "-j", "1"]);
-    // Nothing held between the passes: every run is read again for its page.
-    build(&root, &twice, &["--no-cache", "--hold-mib", "0", "-j", "3"]);
-    assert_same_trees(&held, &twice, "runs read twice");
+    // `lr_sweep/lr-1e-3` slugs to the id and group page of `lr-sweep/lr-1e-3`,
+    // which come first: its folder is drawn for them and must be drawn again.
+    copy_run(&root, "lr-sweep/lr-1e-3", "lr_sweep/lr-1e-3");
+    copy_run(&root, "lr-sweep/lr-1e-4", "lr_sweep/lr-1e-4");
+    let one = tmp.path().join("one");
+    build(&root, &one, &["--no-cache", "-j", "1"]);
+    let page = |id: &str| fs::read_to_string(one.join("runs").join(id).join("index.html")).unwrap();
+    let json = |id: &str| fs::read_to_string(one.join("runs").join(id).join("run.json")).unwrap();
+    assert!(json("lr-sweep-lr-1e-3-2").contains(r#""path": "lr_sweep/lr-1e-3""#));
+    assert!(json("lr-sweep-lr-1e-3-2").starts_with("{\n  \"id\": \"lr-sweep-lr-1e-3-2\","));
+    assert!(json("lr-sweep-lr-1e-3").contains(r#""path": "lr-sweep/lr-1e-3""#));
+    assert!(page("lr-sweep-lr-1e-3-2").contains(r#"href="../../groups/lr-sweep-2/index.html""#));
+    assert!(page("lr-sweep-lr-1e-3").contains(r#"href="../../groups/lr-sweep/index.html""#));
+    // Alone in its group: drawn with a group link, placed without one.
+    let lone = page("failed-2026-03-05-tinyllama-oom");
+    assert!(
+        lone.contains("<span>failed</span>"),
+        "the group named, unlinked"
+    );
+    assert!(!lone.contains("groups/failed"), "no page to link to");
+    assert!(!one.join(".drawn").exists() && !one.join("groups/failed").exists());
+    let three = tmp.path().join("three");
+    build(&root, &three, &["--no-cache", "-j", "3"]);
+    assert_same_trees(&one, &three, "one thread against three");
+    // From the cache, folders are not drawn at all; then the title changes
+    // and every folder is drawn again from a second reading.
     let cached = tmp.path().join("cached");
-    build(&root, &cached, &["--hold-mib", "0", "-j", "2"]);
-    build(&root, &cached, &["-j", "1"]);
-    assert_same_trees(&held, &cached, "cached, other thread counts");
+    build(&root, &cached, &["-j", "2"]);
+    build(&root, &cached, &["-j", "2"]);
+    assert_same_trees(&one, &cached, "cached, two threads");
+    build(&root, &cached, &["-j", "2", "--title", "Other"]);
+    let fresh = tmp.path().join("fresh");
+    build(&root, &fresh, &["--no-cache", "--title", "Other"]);
+    assert_same_trees(&fresh, &cached, "drawn again from a second reading");
 }

@@ -64,11 +64,7 @@ fn groups_of_two_or_more(runs: &[Analyzed]) -> Vec<(&str, String, Vec<&Analyzed>
         .into_iter()
         .filter(|(_, members)| members.len() >= 2)
         .map(|(group, members)| {
-            let base = if group.is_empty() {
-                "top-level".to_string()
-            } else {
-                crate::slug(group)
-            };
+            let base = group_slug(group);
             let mut slug = base.clone();
             for n in 2.. {
                 if used_slugs.insert(slug.clone()) {
@@ -79,6 +75,15 @@ fn groups_of_two_or_more(runs: &[Analyzed]) -> Vec<(&str, String, Vec<&Analyzed>
             (group, slug, members)
         })
         .collect()
+}
+
+/// A group's slug, unless another group's took it first (then it gets `-2`, ...).
+pub fn group_slug(group: &str) -> String {
+    if group.is_empty() {
+        "top-level".to_string()
+    } else {
+        crate::slug(group)
+    }
 }
 
 /// The page of the group with this slug, from the site root.

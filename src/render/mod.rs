@@ -91,20 +91,102 @@ pub fn write_shared(
     Ok(())
 }
 
-/// One run's folder, `runs/<id>/`: page, charts (PNG beside the page, SVG
-/// inline), run.json, images. `group_page` is the run's group page, when its
-/// group has one. Returns notes on images that could not be copied.
+/// What every run folder of a build shares.
+pub struct RunSite<'a> {
+    pub theme: &'a html::Theme,
+    pub title: &'a str,
+    /// ROOT, where image artifacts are copied from.
+    pub root: &'a Path,
+    pub staging: &'a Staging,
+    pub options: &'a ChartOptions,
+}
+
+/// One run's folder as written.
+#[derive(Debug, Default)]
+pub struct RunFolder {
+    /// Images that could not be copied.
+    pub notes: Vec<String>,
+    /// When asked for: how the page would read with no group page, as a
+    /// [`Splice`] of the page written.
+    pub lone: Option<Splice>,
+}
+
+/// A page written to a file, told as the other page it could have been:
+/// the bytes `at..at + cut` of the file replaced by `put`. Both pages are
+/// rendered in full and only their difference kept, so a spliced file is
+/// byte for byte the other page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Splice {
+    at: usize,
+    cut: usize,
+    put: String,
+}
+
+/// The longest difference a [`Splice`] keeps: the crumbs line of the built-in
+/// template is about 200 bytes; a template that uses the group link all over
+/// its page gets none, and such a run is drawn again when it needs one.
+const MAX_SPLICE: usize = 4096;
+
+impl Splice {
+    /// `from` turned into `to`, when they differ in one short stretch.
+    fn between(from: &str, to: &str) -> Option<Splice> {
+        let (a, b) = (from.as_bytes(), to.as_bytes());
+        let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let tail = a[head..]
+            .iter()
+            .rev()
+            .zip(b[head..].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count();
+        let (mut at, mut tail) = (head, tail);
+        // Cut on character boundaries, so `put` is text.
+        while !to.is_char_boundary(at) || !from.is_char_boundary(at) {
+            at -= 1;
+        }
+        while !to.is_char_boundary(b.len() - tail) || !from.is_char_boundary(a.len() - tail) {
+            tail -= 1;
+        }
+        let put = &to[at..to.len() - tail];
+        let cut = a.len() - tail - at;
+        (put.len().max(cut) <= MAX_SPLICE).then(|| Splice {
+            at,
+            cut,
+            put: put.to_string(),
+        })
+    }
+
+    /// Apply to the file at `path` (which must be the page it was made from).
+    pub fn apply(&self, path: &Path) -> Result<()> {
+        let mut bytes =
+            std::fs::read(path).map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
+        if bytes.len() < self.at + self.cut {
+            return Err(anyhow!("{} is not the page it was", path.display()));
+        }
+        bytes.splice(self.at..self.at + self.cut, self.put.bytes());
+        std::fs::write(path, bytes).map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+    }
+}
+
+/// One run's folder, `dir` (`runs/<id>`, or where it is made before its id
+/// is final): page, charts (PNG beside the page, SVG inline), run.json,
+/// images. `group_page` is the run's group page, when its group has one;
+/// with `lone_too`, the page without it is rendered as well and returned as
+/// a [`Splice`].
 pub fn write_run(
-    theme: &html::Theme,
-    title: &str,
+    site: &RunSite,
     a: &Analyzed,
-    root: &Path,
-    staging: &Staging,
-    options: &ChartOptions,
-    group_page: Option<&String>,
-) -> Result<Vec<String>> {
+    dir: &str,
+    group_page: Option<&str>,
+    lone_too: bool,
+) -> Result<RunFolder> {
+    let RunSite {
+        theme,
+        title,
+        root,
+        staging,
+        options,
+    } = *site;
     let mut notes = Vec::new();
-    let dir = format!("runs/{}", a.run.id);
     let (mut charts, mut system_charts) = (Vec::new(), Vec::new());
     for chart in curves::run_charts(a, options.smoothing) {
         let key = chart.kind.key();
@@ -160,14 +242,21 @@ pub fn write_run(
         }
     }
     let mut view = view::run_view(title, a, charts, system_charts);
-    view.group_href = group_page.cloned().unwrap_or_default();
+    view.group_href = group_page.unwrap_or_default().to_string();
     let page = theme.render("run.html", &view)?;
+    let lone = match (lone_too, group_page) {
+        (true, Some(_)) => {
+            view.group_href.clear();
+            Splice::between(&page, &theme.render("run.html", &view)?)
+        }
+        _ => None,
+    };
     staging.write(&format!("{dir}/index.html"), page.as_bytes())?;
     // Streamed to the file: as one string, a long run's JSON was the build's peak memory.
     staging.write_with(&format!("{dir}/run.json"), |out| {
         serde_json::to_writer_pretty(out, &a.run).map_err(std::io::Error::other)
     })?;
-    Ok(notes)
+    Ok(RunFolder { notes, lone })
 }
 
 /// Every group of two or more runs gets a page (`groups/<slug>/index.html`)
@@ -299,4 +388,46 @@ pub fn runs_json(runs: &[Analyzed]) -> Result<String> {
     let mut json = serde_json::to_string_pretty(&rows)?;
     json.push('\n');
     Ok(json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spliced(from: &str, splice: &Splice) -> String {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("page.html");
+        std::fs::write(&path, from).unwrap();
+        splice.apply(&path).unwrap();
+        std::fs::read_to_string(&path).unwrap()
+    }
+
+    #[test]
+    fn a_splice_turns_one_page_into_the_other() {
+        let with = "<p>All runs / <a href=\"g/ü.html\">ü</a></p><h1>x</h1>";
+        let without = "<p>All runs / <span>ü</span></p><h1>x</h1>";
+        for (from, to) in [(with, without), (without, with), (with, with)] {
+            let splice = Splice::between(from, to).unwrap();
+            assert!(splice.put.len() < to.len() || from == to);
+            assert_eq!(spliced(from, &splice), to);
+        }
+        // Differences that share a multi-byte character's first bytes still cut on characters.
+        let splice = Splice::between("aé", "aè").unwrap();
+        assert_eq!(spliced("aé", &splice), "aè");
+    }
+
+    #[test]
+    fn pages_that_differ_all_over_keep_no_splice() {
+        let from = format!("a{}b", "x".repeat(MAX_SPLICE));
+        let to = format!("c{}d", "x".repeat(MAX_SPLICE));
+        assert_eq!(Splice::between(&from, &to), None);
+        let tmp = tempfile::tempdir().unwrap();
+        let short = tmp.path().join("short.html");
+        std::fs::write(&short, "a").unwrap();
+        let splice = Splice::between("abc", "a").unwrap();
+        assert!(
+            splice.apply(&short).is_err(),
+            "not the page it was made from"
+        );
+    }
 }
