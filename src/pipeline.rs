@@ -22,7 +22,7 @@ use crate::analyze::{self, Analyzed};
 use crate::cache::{self, Cache, Key, KeyMaker};
 use crate::discover::Tree;
 use crate::load::{self, Candidate};
-use crate::model::Problem;
+use crate::model::{Problem, Run};
 use crate::render::{self, compare, digest::digest, RunFolder, RunSite};
 use crate::settings::Settings;
 use anyhow::{Context, Result};
@@ -67,14 +67,6 @@ pub struct Drawn {
     folder: RunFolder,
 }
 
-/// Read and analyze a candidate's runs.
-fn read_analyzed(tree: &Tree, candidate: &Candidate, settings: &Settings) -> Vec<Analyzed> {
-    load::read(tree, candidate)
-        .into_par_iter()
-        .map(|run| analyze::analyze(run, &settings.diagnostics))
-        .collect()
-}
-
 /// The first pass for one candidate.
 pub fn load_candidate(site: &Site, (index, candidate): (usize, &Candidate)) -> Result<Loaded> {
     let key = site.cache.map(|_| {
@@ -92,20 +84,22 @@ pub fn load_candidate(site: &Site, (index, candidate): (usize, &Candidate)) -> R
         }
     }
     // A file of many runs (a Trackio database) is one candidate: its runs
-    // are drawn in parallel too.
-    let done: Vec<(Analyzed, Option<Drawn>)> = load::read(site.tree, candidate)
-        .into_par_iter()
-        .enumerate()
-        .map(|(position, run)| {
-            let mut a = analyze::analyze(run, &site.settings.diagnostics);
-            let d = digest(&a);
-            let drawn = match &site.pages {
-                Some(pages) => Some(draw(pages, site.group_by, index, position, &mut a)?),
-                None => None,
-            };
-            Ok((d, drawn))
-        })
-        .collect::<Result<_>>()?;
+    // come a few at a time, drawn in parallel, and are dropped once drawn.
+    let batch_size = rayon::current_num_threads().max(1) * 2;
+    let mut done: Vec<Option<(Analyzed, Option<Drawn>)>> = Vec::new();
+    let mut batch: Vec<(usize, Run)> = Vec::new();
+    let mut failed = None;
+    load::read_each(site.tree, candidate, &mut |position, run| {
+        batch.push((position, run));
+        if batch.len() >= batch_size && failed.is_none() {
+            failed = draw_batch(site, index, std::mem::take(&mut batch), &mut done).err();
+        }
+    });
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    draw_batch(site, index, batch, &mut done)?;
+    let done: Vec<(Analyzed, Option<Drawn>)> = done.into_iter().flatten().collect();
     let (digests, drawn): (Vec<Analyzed>, Vec<Option<Drawn>>) = done.into_iter().unzip();
     if let (Some(cache), Some(key)) = (site.cache, key) {
         cache.put_digests(key, &digests);
@@ -116,6 +110,35 @@ pub fn load_candidate(site: &Site, (index, candidate): (usize, &Candidate)) -> R
         digests,
         drawn,
     })
+}
+
+/// Analyze a few runs of a candidate in parallel, digest them and (when a
+/// site is written) draw their folders; each into its place in `done`.
+fn draw_batch(
+    site: &Site,
+    candidate: usize,
+    batch: Vec<(usize, Run)>,
+    done: &mut Vec<Option<(Analyzed, Option<Drawn>)>>,
+) -> Result<()> {
+    let made: Vec<(usize, Analyzed, Option<Drawn>)> = batch
+        .into_par_iter()
+        .map(|(position, run)| {
+            let mut a = analyze::analyze(run, &site.settings.diagnostics);
+            let d = digest(&a);
+            let drawn = match &site.pages {
+                Some(pages) => Some(draw(pages, site.group_by, candidate, position, &mut a)?),
+                None => None,
+            };
+            Ok((position, d, drawn))
+        })
+        .collect::<Result<_>>()?;
+    for (position, d, drawn) in made {
+        if done.len() <= position {
+            done.resize_with(position + 1, || None);
+        }
+        done[position] = Some((d, drawn));
+    }
+    Ok(())
 }
 
 /// Draw a run's folder under [`DRAWN`], for its likely id and group page.
@@ -153,7 +176,9 @@ pub struct Written {
 }
 
 /// The second pass for one candidate: put each of its runs' folders at
-/// `runs/<id>`, with the final ids and groups in `digests`.
+/// `runs/<id>`, with the final ids and groups in `digests`: moved from where
+/// the first pass drew it, restored from the cache, or else drawn again from
+/// a second reading (which keeps only the runs it needs).
 pub fn write_candidate(
     site: &Site,
     pages: &RunSite,
@@ -167,50 +192,73 @@ pub fn write_candidate(
         mut drawn,
         ..
     } = loaded;
-    let mut read_again: Option<Vec<Option<Analyzed>>> = None;
     let mut done = Written::default();
+    let group_page = |d: &Analyzed| group_pages.get(d.run.group.as_str()).map(String::as_str);
+    let run_key =
+        |position: usize, d: &Analyzed| key.map(|k| run_key(pages, k, position, d, group_page(d)));
+    let finished = |done: &mut Written, position: usize, d: &Analyzed, notes: Vec<String>| {
+        if let (Some(cache), Some(run_key), true) =
+            (site.cache, run_key(position, d), notes.is_empty())
+        {
+            cache.store_run(
+                run_key,
+                &pages.staging.folder(&format!("runs/{}", d.run.id))?,
+            );
+        }
+        done.notes.extend(notes);
+        site.progress.tick();
+        Ok::<_, anyhow::Error>(())
+    };
+    let mut again = Vec::new();
     for (position, d) in digests.iter().enumerate() {
-        let group_page = group_pages.get(d.run.group.as_str()).map(String::as_str);
         let dir = format!("runs/{}", d.run.id);
-        let run_key = key.map(|k| run_key(pages, k, position, d, group_page));
-        let notes = match drawn.get_mut(position).and_then(Option::take) {
-            Some(first) => place(pages, first, &dir, &d.run.id, group_page)?,
-            None => match (site.cache, run_key) {
+        match drawn.get_mut(position).and_then(Option::take) {
+            Some(first) => match place(pages, first, &dir, &d.run.id, group_page(d))? {
+                Some(notes) => finished(&mut done, position, d, notes)?,
+                None => again.push(position),
+            },
+            None => match (site.cache, run_key(position, d)) {
                 (Some(cache), Some(run_key))
                     if cache.restore_run(run_key, &pages.staging.folder(&dir)?) =>
                 {
                     done.reused += 1;
                     site.progress.tick();
-                    continue;
                 }
-                _ => None,
+                _ => again.push(position),
             },
-        };
-        let notes = match notes {
-            Some(notes) => notes,
-            None => {
-                let again = read_again.get_or_insert_with(|| {
-                    let c = &site.candidates[candidate];
-                    read_analyzed(site.tree, c, site.settings)
-                        .into_iter()
-                        .map(Some)
-                        .collect()
-                });
-                let mut run = again
-                    .get_mut(position)
-                    .and_then(Option::take)
-                    .unwrap_or_else(|| changed_while_read(d));
-                run.run.id.clone_from(&d.run.id);
-                run.run.group.clone_from(&d.run.group);
-                done.drawn_again += 1;
-                render::write_run(pages, &run, &dir, group_page, false)?.notes
-            }
-        };
-        if let (Some(cache), Some(run_key), true) = (site.cache, run_key, notes.is_empty()) {
-            cache.store_run(run_key, &pages.staging.folder(&dir)?);
         }
-        done.notes.extend(notes);
-        site.progress.tick();
+    }
+    if again.is_empty() {
+        return Ok(done);
+    }
+    let draw_again = |done: &mut Written, position: usize, mut a: Analyzed| {
+        let d = &digests[position];
+        a.run.id.clone_from(&d.run.id);
+        a.run.group.clone_from(&d.run.group);
+        let dir = format!("runs/{}", d.run.id);
+        let notes = render::write_run(pages, &a, &dir, group_page(d), false)?.notes;
+        done.drawn_again += 1;
+        finished(done, position, d, notes)
+    };
+    let mut seen = vec![false; digests.len()];
+    let mut failed = None;
+    load::read_each(
+        site.tree,
+        &site.candidates[candidate],
+        &mut |position, run| {
+            if failed.is_some() || again.binary_search(&position).is_err() {
+                return;
+            }
+            seen[position] = true;
+            let a = analyze::analyze(run, &site.settings.diagnostics);
+            failed = draw_again(&mut done, position, a).err();
+        },
+    );
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    for position in again.into_iter().filter(|p| !seen[*p]) {
+        draw_again(&mut done, position, changed_while_read(&digests[position]))?;
     }
     Ok(done)
 }

@@ -66,7 +66,7 @@ pub struct Format {
     /// The files of this folder that make up a run of this format, in reading order; empty if none.
     claim: ClaimFn,
     /// Turn the run's texts into runs (a pure function of its inputs).
-    read: ReadFn,
+    read: Reader,
     /// Which of its claimed files it reads line by line, so that they may be
     /// streamed when large (its `read` must then use [`SourceText::lines`],
     /// or [`SourceText::reader`] for a stream parser of its own).
@@ -75,8 +75,60 @@ pub struct Format {
 
 /// A format's claim: given a folder and a way to sniff a file's head, the files of its run.
 type ClaimFn = fn(&FolderView) -> Vec<FileEntry>;
-/// A format's reader: the base run and the texts of its claimed files, in claim order.
-type ReadFn = fn(Run, &[SourceText]) -> Vec<Run>;
+/// A format's reader: given the base run and the texts of its claimed files,
+/// in claim order, its runs.
+pub enum Reader {
+    /// Every file read before the reader starts, every run returned at once.
+    Whole(fn(Run, &[SourceText]) -> Vec<Run>),
+    /// For files of many runs (a folder of logs, a database, a dataset): each
+    /// file is read only when the reader gets to it ([`SourceText::load`]) and
+    /// each run handed over as soon as it is made, so that a file of a
+    /// thousand runs never has them all in memory.
+    EachRun(fn(Run, &[SourceText], &mut RunSink)),
+}
+
+/// Where a reader of many runs hands them over, each with its place among
+/// the candidate's runs.
+pub struct RunSink<'a> {
+    each: &'a mut dyn FnMut(usize, Run),
+    next: usize,
+}
+
+impl<'a> RunSink<'a> {
+    pub fn new(each: &'a mut dyn FnMut(usize, Run)) -> RunSink<'a> {
+        RunSink { each, next: 0 }
+    }
+
+    /// The next place, for a run handed over later with [`RunSink::put`] (a
+    /// file's first run, which gets the file's problems once all is read).
+    pub fn reserve(&mut self) -> usize {
+        self.next += 1;
+        self.next - 1
+    }
+
+    /// Hand over the run of a reserved place.
+    pub fn put(&mut self, place: usize, run: Run) {
+        (self.each)(place, run);
+    }
+
+    /// Hand over the run of the next place.
+    pub fn push(&mut self, run: Run) {
+        let place = self.reserve();
+        self.put(place, run);
+    }
+
+    /// What `read` hands over, in place order.
+    pub fn collect(read: impl FnOnce(&mut RunSink)) -> Vec<Run> {
+        let mut slots: Vec<Option<Run>> = Vec::new();
+        read(&mut RunSink::new(&mut |place, run| {
+            if slots.len() <= place {
+                slots.resize_with(place + 1, || None);
+            }
+            slots[place] = Some(run);
+        }));
+        slots.into_iter().flatten().collect()
+    }
+}
 /// Whether a claimed file is read line by line: given the run folder and the file's path, both relative to ROOT.
 type LinesFn = fn(&str, &str) -> bool;
 
@@ -90,79 +142,79 @@ pub static FORMATS: &[Format] = &[
     Format {
         name: "mlflow",
         claim: mlflow::claim,
-        read: mlflow::read_run,
+        read: Reader::Whole(mlflow::read_run),
         lines: mlflow::by_lines,
     },
     Format {
         name: "dvclive",
         claim: dvclive::claim,
-        read: dvclive::read_run,
+        read: Reader::Whole(dvclive::read_run),
         lines: dvclive::by_lines,
     },
     Format {
         name: "sacred",
         claim: sacred::claim,
-        read: sacred::read_run,
+        read: Reader::Whole(sacred::read_run),
         lines: no_lines,
     },
     Format {
         name: "wandb",
         claim: wandb::claim,
-        read: wandb::read_run,
+        read: Reader::Whole(wandb::read_run),
         lines: no_lines,
     },
     Format {
         name: "tensorboard",
         claim: tensorboard::claim,
-        read: tensorboard::read_run,
+        read: Reader::Whole(tensorboard::read_run),
         lines: no_lines,
     },
     Format {
         name: "hf_trainer",
         claim: hf_trainer::claim,
-        read: hf_trainer::read_run,
+        read: Reader::Whole(hf_trainer::read_run),
         lines: no_lines,
     },
     Format {
         name: "mlx_lm",
         claim: mlx_lm::claim,
-        read: mlx_lm::read_run,
+        read: Reader::Whole(mlx_lm::read_run),
         lines: mlx_lm::by_lines,
     },
     Format {
         name: "trackio",
         claim: trackio::claim,
-        read: trackio::read_run,
+        read: Reader::EachRun(trackio::read_each),
         lines: no_lines,
     },
     Format {
         name: "json_runs",
         claim: json_runs::claim,
-        read: json_runs::read_run,
+        read: Reader::EachRun(json_runs::read_each),
         lines: no_lines,
     },
     Format {
         name: "metrics_jsonl",
         claim: metrics_jsonl::claim,
-        read: metrics_jsonl::read_run,
+        read: Reader::Whole(metrics_jsonl::read_run),
         lines: metrics_jsonl::by_lines,
     },
     Format {
         name: "csv_logs",
         claim: csv_logs::claim,
-        read: csv_logs::read_run,
+        read: Reader::Whole(csv_logs::read_run),
         lines: csv_logs::by_lines,
     },
     Format {
         name: "plain_log",
         claim: plain_logs::claim,
-        read: plain_logs::read_run,
+        read: Reader::Whole(plain_logs::read_run),
         lines: plain_logs::by_lines,
     },
     Format {
         name: "training_log",
         claim: training_log::claim,
-        read: training_log::read_run,
+        read: Reader::Whole(training_log::read_run),
         lines: training_log::by_lines,
     },
 ];
@@ -234,6 +286,7 @@ impl<'a> FolderView<'a> {
 
 /// One file's content, as a parser gets it: text, bytes for a binary file,
 /// or a large line-based file left on disk to be streamed.
+#[derive(Clone)]
 pub struct SourceText {
     /// Path relative to ROOT.
     pub rel: String,
@@ -244,6 +297,7 @@ pub struct SourceText {
 }
 
 /// What a [`SourceText`] holds.
+#[derive(Clone)]
 pub enum Content {
     /// The whole file as text (invalid UTF-8 replaced).
     Text(String),
@@ -251,6 +305,8 @@ pub enum Content {
     Bytes(Vec<u8>),
     /// A large file of a line-based format, not read yet: see [`SourceText::lines`].
     Stream(PathBuf),
+    /// A file of a [`Reader::EachRun`] format, read when its reader asks: see [`SourceText::load`].
+    Later(FileEntry),
 }
 
 impl SourceText {
@@ -269,6 +325,22 @@ impl SourceText {
         SourceText::new(rel, Content::Stream(path))
     }
 
+    /// A file to be read when its reader gets to it.
+    pub fn later(file: &FileEntry) -> SourceText {
+        SourceText::new(&file.rel, Content::Later(file.clone()))
+    }
+
+    /// This source with its content in memory: itself, or a file left for
+    /// later read now (with a warning when it was not valid UTF-8); a file
+    /// that cannot be read is the problem saying why.
+    pub fn load(&self) -> Result<(std::borrow::Cow<'_, SourceText>, Option<Problem>), Problem> {
+        match &self.content {
+            Content::Later(file) => read_source(file, false)
+                .map(|(source, warning)| (std::borrow::Cow::Owned(source), warning)),
+            _ => Ok((std::borrow::Cow::Borrowed(self), None)),
+        }
+    }
+
     fn new(rel: &str, content: Content) -> SourceText {
         SourceText {
             rel: rel.to_string(),
@@ -283,7 +355,7 @@ impl SourceText {
     pub fn text(&self) -> &str {
         match &self.content {
             Content::Text(text) => text,
-            Content::Bytes(_) | Content::Stream(_) => "",
+            Content::Bytes(_) | Content::Stream(_) | Content::Later(_) => "",
         }
     }
 
@@ -291,7 +363,7 @@ impl SourceText {
     pub fn bytes(&self) -> &[u8] {
         match &self.content {
             Content::Bytes(bytes) => bytes,
-            Content::Text(_) | Content::Stream(_) => &[],
+            Content::Text(_) | Content::Stream(_) | Content::Later(_) => &[],
         }
     }
 
@@ -300,7 +372,7 @@ impl SourceText {
     pub fn lines(&self) -> Lines<'_> {
         match &self.content {
             Content::Text(text) => Lines::from_str(text, &self.rel),
-            Content::Bytes(_) => Lines::from_str("", &self.rel),
+            Content::Bytes(_) | Content::Later(_) => Lines::from_str("", &self.rel),
             Content::Stream(path) => match std::fs::File::open(path) {
                 Ok(file) => Lines::from_reader(file, &self.rel),
                 Err(e) => Lines::unreadable(
@@ -318,6 +390,7 @@ impl SourceText {
         match &self.content {
             Content::Text(text) => Ok(Box::new(text.as_bytes())),
             Content::Bytes(bytes) => Ok(Box::new(bytes.as_slice())),
+            Content::Later(_) => Ok(Box::new(&[][..])),
             Content::Stream(path) => match std::fs::File::open(path) {
                 Ok(file) => Ok(Box::new(file)),
                 Err(e) => Err(Problem::error(&self.rel, None, format!("cannot read: {e}"))),
@@ -401,47 +474,88 @@ fn owned_by_run(format: &str, sub: &str) -> bool {
 /// Read one candidate into its runs, its guests merged in. Never fails: IO
 /// trouble becomes problems.
 pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
-    read_streaming_above(tree, candidate, STREAM_ABOVE_BYTES)
+    RunSink::collect(|sink| read_each(tree, candidate, &mut |place, run| sink.put(place, run)))
+}
+
+/// [`read`], handing over each run with its place as soon as it is made
+/// (see [`Reader::EachRun`]).
+pub fn read_each(tree: &Tree, candidate: &Candidate, each: &mut dyn FnMut(usize, Run)) {
+    read_each_streaming_above(tree, candidate, STREAM_ABOVE_BYTES, each)
 }
 
 /// [`read`], streaming line-based files larger than `stream_above` bytes
 /// (tests stream small files through it).
+#[cfg(test)]
 pub(crate) fn read_streaming_above(
     tree: &Tree,
     candidate: &Candidate,
     stream_above: u64,
 ) -> Vec<Run> {
-    let mut runs = read_files(tree, candidate, stream_above);
-    for rule in merge::ABSORPTIONS
+    RunSink::collect(|sink| {
+        read_each_streaming_above(tree, candidate, stream_above, &mut |place, run| {
+            sink.put(place, run)
+        })
+    })
+}
+
+fn read_each_streaming_above(
+    tree: &Tree,
+    candidate: &Candidate,
+    stream_above: u64,
+    each: &mut dyn FnMut(usize, Run),
+) {
+    let rules: Vec<&merge::Absorption> = merge::ABSORPTIONS
         .iter()
         .filter(|r| r.host == candidate.format.name)
-    {
+        .filter(|r| candidate.guests.iter().any(|g| g.format.name == r.guest))
+        .collect();
+    if rules.is_empty() {
+        let mut finished = |place, mut run: Run| {
+            finish(&mut run);
+            each(place, run)
+        };
+        return read_files(
+            tree,
+            candidate,
+            stream_above,
+            &mut RunSink::new(&mut finished),
+        );
+    }
+    // Guests merge into their host's runs: those are read whole first.
+    let mut runs = RunSink::collect(|sink| read_files(tree, candidate, stream_above, sink));
+    for rule in rules {
         let guests: Vec<Run> = candidate
             .guests
             .iter()
             .filter(|g| g.format.name == rule.guest)
-            .flat_map(|g| read_files(tree, g, stream_above))
+            .flat_map(|g| RunSink::collect(|sink| read_files(tree, g, stream_above, sink)))
             .collect();
         if !guests.is_empty() {
             merge::absorb(&mut runs, &candidate.dir, guests, rule);
         }
     }
-    for run in &mut runs {
-        if let Some(name) = config::run_name_from_params(&run.params) {
-            if !name.trim().is_empty() {
-                run.name = name;
-            }
-        }
-        run.finish_metrics();
-        if run.status == Status::Unknown {
-            infer_status_from_planned_steps(run);
-        }
+    for (place, mut run) in runs.into_iter().enumerate() {
+        finish(&mut run);
+        each(place, run);
     }
-    runs
 }
 
-/// A candidate's own files read by its format, as the format returns them.
-fn read_files(tree: &Tree, candidate: &Candidate, stream_above: u64) -> Vec<Run> {
+/// What every run gets once its reader is done: its name from its params,
+/// its series in order, a status from its planned steps.
+fn finish(run: &mut Run) {
+    if let Some(name) = config::run_name_from_params(&run.params) {
+        if !name.trim().is_empty() {
+            run.name = name;
+        }
+    }
+    run.finish_metrics();
+    if run.status == Status::Unknown {
+        infer_status_from_planned_steps(run);
+    }
+}
+
+/// A candidate's own files read by its format, as the format hands them over.
+fn read_files(tree: &Tree, candidate: &Candidate, stream_above: u64, sink: &mut RunSink) {
     let group = candidate.dir.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
     let mut base = Run::new(&candidate.dir, group, candidate.format.name);
     if candidate.dir.is_empty() {
@@ -455,9 +569,14 @@ fn read_files(tree: &Tree, candidate: &Candidate, stream_above: u64) -> Vec<Run>
         base.date = Some(date);
         base.name = rest;
     }
+    let later = matches!(candidate.format.read, Reader::EachRun(_));
     let mut texts = Vec::new();
     for file in &candidate.files {
         base.sources.push(file.rel.clone());
+        if later {
+            texts.push(SourceText::later(file));
+            continue;
+        }
         let by_lines = (candidate.format.lines)(&candidate.dir, &file.rel);
         let stream = by_lines && file.size > stream_above;
         match read_source(file, stream) {
@@ -471,7 +590,12 @@ fn read_files(tree: &Tree, candidate: &Candidate, stream_above: u64) -> Vec<Run>
     if let Some(folder) = tree.folder(&candidate.dir) {
         base.artifacts = folder_artifacts(tree, &candidate.dir, folder);
     }
-    (candidate.format.read)(base, &texts)
+    match candidate.format.read {
+        Reader::Whole(read) => read(base, &texts)
+            .into_iter()
+            .for_each(|run| sink.push(run)),
+        Reader::EachRun(read) => read(base, &texts, sink),
+    }
 }
 
 /// Param names that say how many steps a run planned.

@@ -27,7 +27,7 @@ mod tests;
 
 use crate::discover::FileEntry;
 use crate::load::lenient_json::parse_object;
-use crate::load::{FolderView, SourceText};
+use crate::load::{FolderView, RunSink, SourceText};
 use crate::model::{Problem, Run};
 use rayon::prelude::*;
 
@@ -57,39 +57,73 @@ pub fn claim(view: &FolderView) -> Vec<FileEntry> {
         .collect()
 }
 
-/// Read every claimed file into its runs. A file that could not be read
-/// still gives a run that carries the problem.
+/// Read every claimed file into its runs, in order (see [`read_each`]).
 pub fn read_run(base: Run, texts: &[SourceText]) -> Vec<Run> {
-    // A sweep's folder may hold hundreds of logs: parse them in parallel, keep their order.
-    let per_file: Vec<Vec<Run>> = base
-        .sources
-        .par_iter()
-        .map(|rel| {
-            let mut from_file = match texts.iter().find(|t| &t.rel == rel) {
-                Some(source) => read_file(&base, source),
-                None => vec![file_run(&base, rel, EXPERIMENT_FORMAT)],
-            };
-            // IO problems (unreadable, not UTF-8) concern every run of the file.
-            let io: Vec<&Problem> = base.problems.iter().filter(|p| &p.file == rel).collect();
-            for run in &mut from_file {
-                run.problems.splice(0..0, io.iter().map(|p| (*p).clone()));
-            }
-            from_file
-        })
-        .collect();
-    let mut runs: Vec<Run> = per_file.into_iter().flatten().collect();
-    let loose = base
+    RunSink::collect(|sink| read_each(base, texts, sink))
+}
+
+/// Read the claimed files a few at a time, in parallel, handing over each
+/// file's runs as they are made. A file that could not be read still gives
+/// a run that carries the problem.
+pub fn read_each(base: Run, texts: &[SourceText], sink: &mut RunSink) {
+    let loose: Vec<Problem> = base
         .problems
         .iter()
-        .filter(|p| !base.sources.contains(&p.file));
-    if let Some(first) = runs.first_mut() {
-        first.problems.extend(loose.cloned());
+        .filter(|p| !base.sources.contains(&p.file))
+        .cloned()
+        .collect();
+    // The first run takes the folder's loose problems, and its images when it
+    // is the only run: it waits, in its place, until the files are read.
+    let mut first: Option<(usize, Run)> = None;
+    let mut count = 0;
+    // A sweep's folder may hold hundreds of logs: a few at a time, so that
+    // only those are in memory.
+    for files in base.sources.chunks(rayon::current_num_threads().max(1) * 2) {
+        let per_file: Vec<Vec<Run>> = files
+            .par_iter()
+            .map(|rel| read_one(&base, texts, rel))
+            .collect();
+        for run in per_file.into_iter().flatten() {
+            count += 1;
+            match first {
+                None => first = Some((sink.reserve(), run)),
+                Some(_) => sink.push(run),
+            }
+        }
     }
-    if runs.len() == 1 {
-        // Images beside a lone log are that run's; beside many, nobody's in particular.
-        runs[0].artifacts = base.artifacts.clone();
+    if let Some((place, mut run)) = first {
+        run.problems.extend(loose);
+        if count == 1 {
+            // Images beside a lone log are that run's; beside many, nobody's in particular.
+            run.artifacts = base.artifacts.clone();
+        }
+        sink.put(place, run);
     }
-    runs
+}
+
+/// The runs of the claimed file `rel`, with the problems of reading it first.
+fn read_one(base: &Run, texts: &[SourceText], rel: &str) -> Vec<Run> {
+    let mut from_file = match texts.iter().find(|t| t.rel == rel).map(SourceText::load) {
+        Some(Ok((source, warning))) => {
+            let mut runs = read_file(base, &source);
+            for run in &mut runs {
+                run.problems.splice(0..0, warning.iter().cloned());
+            }
+            runs
+        }
+        Some(Err(problem)) => {
+            let mut run = file_run(base, rel, EXPERIMENT_FORMAT);
+            run.problems.push(problem);
+            vec![run]
+        }
+        None => vec![file_run(base, rel, EXPERIMENT_FORMAT)],
+    };
+    // IO problems (unreadable, not UTF-8) concern every run of the file.
+    let io: Vec<&Problem> = base.problems.iter().filter(|p| p.file == rel).collect();
+    for run in &mut from_file {
+        run.problems.splice(0..0, io.iter().map(|p| (*p).clone()));
+    }
+    from_file
 }
 
 /// One file's runs: one for an experiment log, one per entry of a comparison.

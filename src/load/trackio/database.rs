@@ -9,17 +9,18 @@
 //! - `system_metrics(run_id, timestamp, run_name, metrics)` when present: GPU
 //!   and CPU readings, placed at the training step logged last before them.
 //!
-//! Older databases have no `run_id`: the run name is then the identity. The
+//! Older databases have no `run_id`: the run name is then the identity. Runs
+//! are made a few at a time ([`BATCH_ROWS`]): a first pass over the tables
+//! finds the runs and counts their rows, then each batch of runs is made from
+//! one more pass, whose rows of other runs are skipped unparsed, and handed
+//! over, so that a database of a thousand runs never holds them all. The
 //! file is deserialized into an in-memory, read-only connection, so reading
 //! never creates journal or lock files beside the input; a write-ahead log
 //! beside it (a run still writing) is not applied, and a warning says so.
 
-use super::{
-    add_entries, disambiguate_names, entry_run, file_run, time_of, Entry, DATABASE_FORMAT,
-};
+use super::{entry_run, file_run, time_of, Adder, Entry, FileRuns, Names, DATABASE_FORMAT};
 use crate::load::lenient_json;
 use crate::load::mlflow::clock::date_prefix;
-use crate::load::SourceText;
 use crate::model::{Problem, Run};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, MAIN_DB};
@@ -32,17 +33,23 @@ pub(super) fn looks_like_database(head: &[u8]) -> bool {
     head.starts_with(super::SQLITE_MAGIC) && has(b"run_name") && has(b"metrics")
 }
 
-/// What the tables say about one run.
+/// Metric and system rows of the runs made in one pass: at about 15 values a
+/// row, some 15 MB of points.
+const BATCH_ROWS: usize = 20_000;
+
+/// What the first pass learns about one run.
 #[derive(Default)]
 struct RunRows {
     name: String,
     config: Option<Map<String, Value>>,
     created_at: Option<String>,
-    entries: Vec<Entry>,
-    system: Vec<Entry>,
+    /// It has a row in `configs` (so it is a run even with no metrics).
+    configured: bool,
+    /// Its rows in `metrics` and `system_metrics`.
+    rows: usize,
 }
 
-/// The runs of the collected rows, in order of first appearance.
+/// The runs of the database, in order of first appearance.
 #[derive(Default)]
 struct Runs {
     order: Vec<RunRows>,
@@ -63,19 +70,64 @@ impl Runs {
     }
 }
 
-/// Read every run of the database; a database that cannot be opened is one
-/// run standing for the file, with the reason.
-pub(super) fn read_database(base: &Run, source: &SourceText, has_wal: bool) -> Vec<Run> {
-    let file = source.rel.as_str();
-    let mut problems = Vec::new();
-    let collected = match open(source.bytes()) {
-        Ok(conn) => collect(&conn, file, &mut problems),
+/// Read the runs of the database, handing each over as it is made; a
+/// database that cannot be opened is one run standing for the file, with the reason.
+pub(super) fn read_database(
+    base: &Run,
+    file: &str,
+    name: &str,
+    opened: Result<Connection, String>,
+    has_wal: bool,
+    out: &mut FileRuns,
+) {
+    let conn = match opened {
+        Ok(conn) => conn,
         Err(message) => {
             let mut run = file_run(base, file, DATABASE_FORMAT);
             run.problems.push(Problem::error(file, None, message));
-            return vec![run];
+            out.push(run);
+            return;
         }
     };
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let folder = file.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let group = if folder.is_empty() {
+        stem.to_string()
+    } else {
+        format!("{folder}/{stem}")
+    };
+    let mut problems = Vec::new();
+    let mut bad_json = BadJson::default();
+    let runs = find_runs(&conn, file, &mut problems, &mut bad_json);
+    let mut names = Names::default();
+    let mut first: Option<(usize, Run)> = None;
+    let mut from = 0;
+    while from < runs.order.len() {
+        let mut to = from + 1;
+        let mut rows = runs.order[from].rows;
+        while to < runs.order.len() && rows + runs.order[to].rows <= BATCH_ROWS {
+            rows += runs.order[to].rows;
+            to += 1;
+        }
+        let batch = Batch {
+            conn: &conn,
+            file,
+            group: &group,
+            runs: &runs,
+            range: from..to,
+        };
+        for mut run in batch.make(&mut problems, &mut bad_json) {
+            names.place(&mut run, file);
+            match first {
+                None => first = Some((out.reserve(), run)),
+                Some(_) => out.push(run),
+            }
+        }
+        from = to;
+    }
+    if let Some(message) = bad_json.message() {
+        problems.push(Problem::warning(file, None, message));
+    }
     if has_wal {
         problems.push(Problem::warning(
             file,
@@ -84,49 +136,41 @@ pub(super) fn read_database(base: &Run, source: &SourceText, has_wal: bool) -> V
              and rows not yet checkpointed into the database are not read",
         ));
     }
-    let stem = source
-        .name
-        .rsplit_once('.')
-        .map_or(source.name.as_str(), |(s, _)| s);
-    let folder = file.rsplit_once('/').map_or("", |(dir, _)| dir);
-    let group = if folder.is_empty() {
-        stem.to_string()
-    } else {
-        format!("{folder}/{stem}")
-    };
-    let mut runs: Vec<Run> = collected
-        .order
-        .into_iter()
-        .map(|rows| run_from_rows(rows, &group, file))
-        .collect();
-    disambiguate_names(&mut runs, file);
-    match runs.first_mut() {
-        Some(first) => {
+    // Every pass reads each table: a table that fails, fails each time.
+    let mut seen = Vec::new();
+    problems.retain(|p| {
+        let new = !seen.contains(p);
+        seen.push(p.clone());
+        new
+    });
+    match first {
+        Some((place, mut first)) => {
             first.problems.splice(0..0, problems);
+            out.put(place, first);
         }
         None => {
             let mut run = file_run(base, file, DATABASE_FORMAT);
             run.problems.extend(problems);
             run.problems
                 .push(Problem::warning(file, None, "the database holds no runs"));
-            runs.push(run);
+            out.push(run);
         }
     }
-    runs
 }
 
 /// An in-memory, read-only copy of the database.
-fn open(bytes: &[u8]) -> Result<Connection, String> {
-    let mut data = bytes.to_vec();
+pub(super) fn open(bytes: &[u8]) -> Result<Connection, String> {
     // Bytes 18-19 say "WAL mode" (2); a deserialized database must be in
     // rollback mode (1) or SQLite refuses to read it.
-    if data.len() >= 20 && data[18] == 2 && data[19] == 2 {
-        data[18] = 1;
-        data[19] = 1;
+    let mut header = bytes[..bytes.len().min(20)].to_vec();
+    if header.len() == 20 && header[18] == 2 && header[19] == 2 {
+        header[18] = 1;
+        header[19] = 1;
     }
+    let data = std::io::Read::chain(header.as_slice(), &bytes[header.len()..]);
     let fail = |e: rusqlite::Error| format!("not a readable SQLite database: {e}");
     let mut conn = Connection::open_in_memory().map_err(fail)?;
-    conn.deserialize_read_exact(MAIN_DB, data.as_slice(), data.len(), true)
+    conn.deserialize_read_exact(MAIN_DB, data, bytes.len(), true)
         .map_err(fail)?;
     // Touch the schema now, so a corrupt file fails here with one message.
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -136,66 +180,207 @@ fn open(bytes: &[u8]) -> Result<Connection, String> {
     Ok(conn)
 }
 
-/// Gather configs, metrics and system metrics per run.
-fn collect(conn: &Connection, file: &str, problems: &mut Vec<Problem>) -> Runs {
+/// The first pass: every run's config, and how many rows it has.
+fn find_runs(
+    conn: &Connection,
+    file: &str,
+    problems: &mut Vec<Problem>,
+    bad_json: &mut BadJson,
+) -> Runs {
     let mut runs = Runs::default();
-    let mut bad_json = BadJson::default();
     let wanted = ["run_id", "run_name", "config", "created_at"];
-    read_table(conn, file, "configs", &wanted, problems, |row| {
-        let (identity, name) = identity(row);
-        let config = row
-            .get("config")
-            .map(|text| parse_object(text, &mut bad_json));
-        let created = row.get("created_at").map(|s| s.to_string());
-        let run = runs.get(identity, name);
-        if let Some(Some(config)) = config {
-            run.config = Some(config);
-        }
-        run.created_at = run.created_at.take().or(created);
-    });
-    let wanted = ["run_id", "run_name", "step", "timestamp", "metrics"];
-    read_table(conn, file, "metrics", &wanted, problems, |row| {
-        let (identity, name) = identity(row);
-        let values = row
-            .get("metrics")
-            .and_then(|t| parse_object(t, &mut bad_json));
-        let step = row.get("step").and_then(|s| s.trim().parse::<u64>().ok());
-        let time = time_of(
-            row.get("timestamp")
-                .map(|t| Value::String(t.to_string()))
-                .as_ref(),
-        );
-        if let Some(values) = values {
-            runs.get(identity, name)
-                .entries
-                .push(Entry { step, time, values });
-        }
-    });
-    let wanted = ["run_id", "run_name", "timestamp", "metrics"];
-    if has_table(conn, "system_metrics") {
-        read_table(conn, file, "system_metrics", &wanted, problems, |row| {
+    read_table(
+        conn,
+        file,
+        "configs",
+        &wanted,
+        problems,
+        |_| true,
+        |row| {
             let (identity, name) = identity(row);
-            let values = row
-                .get("metrics")
-                .and_then(|t| parse_object(t, &mut bad_json));
-            let time = time_of(
-                row.get("timestamp")
-                    .map(|t| Value::String(t.to_string()))
-                    .as_ref(),
-            );
-            if let Some(values) = values {
-                runs.get(identity, name).system.push(Entry {
-                    step: None,
-                    time,
-                    values,
-                });
+            let config = row.get("config").map(|text| parse_object(text, bad_json));
+            let created = row.get("created_at").map(|s| s.to_string());
+            let run = runs.get(identity, name);
+            run.configured = true;
+            if let Some(Some(config)) = config {
+                run.config = Some(config);
             }
-        });
-    }
-    if let Some(message) = bad_json.message() {
-        problems.push(Problem::warning(file, None, message));
+            run.created_at = run.created_at.take().or(created);
+        },
+    );
+    for table in ["metrics", "system_metrics"] {
+        if table == "system_metrics" && !has_table(conn, table) {
+            continue;
+        }
+        let wanted = ["run_id", "run_name"];
+        read_table(
+            conn,
+            file,
+            table,
+            &wanted,
+            problems,
+            |_| true,
+            |row| {
+                let (identity, name) = identity(row);
+                runs.get(identity, name).rows += 1;
+            },
+        );
     }
     runs
+}
+
+/// Runs `range` of the database, made from one more pass over its tables.
+struct Batch<'a> {
+    conn: &'a Connection,
+    file: &'a str,
+    group: &'a str,
+    runs: &'a Runs,
+    range: std::ops::Range<usize>,
+}
+
+/// One run being made.
+struct Making {
+    run: Run,
+    /// Its start (seconds since the Unix epoch), when its config says.
+    start: Option<f64>,
+    metrics: Adder,
+    system: Adder,
+    /// It has a config row or a metric that parsed: a run, even if empty.
+    real: bool,
+}
+
+impl Batch<'_> {
+    /// The batch's runs, in order; a run whose rows all failed to parse, and
+    /// that has no config, is none.
+    fn make(&self, problems: &mut Vec<Problem>, bad_json: &mut BadJson) -> Vec<Run> {
+        let mut making: Vec<Making> = self.runs.order[self.range.clone()]
+            .iter()
+            .map(|rows| begin(rows, self.group, self.file))
+            .collect();
+        let slot = |row: &HashMap<&str, String>| {
+            let i = *self.runs.index.get(&identity(row).0)?;
+            self.range.contains(&i).then(|| i - self.range.start)
+        };
+        let wanted = ["run_id", "run_name", "step", "timestamp", "metrics"];
+        read_table(
+            self.conn,
+            self.file,
+            "metrics",
+            &wanted,
+            problems,
+            |row| slot(row).is_some(),
+            |row| {
+                let Some(i) = slot(row) else { return };
+                let Some(values) = row.get("metrics").and_then(|t| parse_object(t, bad_json))
+                else {
+                    return;
+                };
+                let step = row.get("step").and_then(|s| s.trim().parse::<u64>().ok());
+                let time = time_of(
+                    row.get("timestamp")
+                        .map(|t| Value::String(t.to_string()))
+                        .as_ref(),
+                );
+                let m = &mut making[i];
+                m.real = true;
+                m.metrics
+                    .add(&mut m.run, &Entry { step, time, values }, self.file);
+            },
+        );
+        let mut placed: Vec<Vec<(f64, u64)>> = Vec::with_capacity(making.len());
+        for m in &mut making {
+            let adder = std::mem::replace(&mut m.metrics, Adder::new(None));
+            let mut at = adder.finish(&mut m.run, self.file);
+            at.sort_by(|a, b| a.0.total_cmp(&b.0));
+            m.system = Adder::new(m.start.or_else(|| at.first().map(|(t, _)| *t)));
+            placed.push(at);
+        }
+        if has_table(self.conn, "system_metrics") {
+            let wanted = ["run_id", "run_name", "timestamp", "metrics"];
+            read_table(
+                self.conn,
+                self.file,
+                "system_metrics",
+                &wanted,
+                problems,
+                |row| slot(row).is_some(),
+                |row| {
+                    let Some(i) = slot(row) else { return };
+                    let Some(values) = row.get("metrics").and_then(|t| parse_object(t, bad_json))
+                    else {
+                        return;
+                    };
+                    let time = time_of(
+                        row.get("timestamp")
+                            .map(|t| Value::String(t.to_string()))
+                            .as_ref(),
+                    );
+                    let at = &placed[i];
+                    let step = time.map(|t| {
+                        let before = at.partition_point(|(when, _)| *when <= t);
+                        at.get(before.saturating_sub(1))
+                            .map_or(0, |(_, step)| *step)
+                    });
+                    let m = &mut making[i];
+                    m.real = true;
+                    m.system
+                        .add(&mut m.run, &Entry { step, time, values }, self.file);
+                },
+            );
+        }
+        making
+            .into_iter()
+            .filter(|m| m.real)
+            .map(|mut m| {
+                m.system.finish(&mut m.run, self.file);
+                m.run
+            })
+            .collect()
+    }
+}
+
+/// A run with its name, params and start, before its rows.
+fn begin(rows: &RunRows, group: &str, file: &str) -> Making {
+    let name = if rows.name.trim().is_empty() {
+        "unnamed".to_string()
+    } else {
+        rows.name.clone()
+    };
+    let mut run = entry_run(file, &name, group, DATABASE_FORMAT);
+    let mut params = Map::new();
+    let mut trackio = Map::new();
+    for (key, value) in rows.config.clone().unwrap_or_default() {
+        match key.strip_prefix('_') {
+            Some(own) if !value.is_null() => {
+                trackio.insert(own.to_string(), value);
+            }
+            Some(_) => {}
+            None => {
+                params.insert(key, value);
+            }
+        }
+    }
+    let created = rows.created_at.clone().or_else(|| {
+        trackio
+            .get("Created")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    if !trackio.is_empty() {
+        params.insert("trackio".into(), Value::Object(trackio));
+    }
+    run.params = Value::Object(params);
+    run.date = created.as_deref().and_then(date_prefix);
+    let start = created.as_deref().map(|c| Value::String(c.to_string()));
+    let start = time_of(start.as_ref());
+    run.started = created;
+    Making {
+        run,
+        start,
+        metrics: Adder::new(start),
+        system: Adder::new(None),
+        real: rows.configured,
+    }
 }
 
 /// Rows whose JSON did not parse: counted, the first one quoted.
@@ -247,13 +432,16 @@ fn has_table(conn: &Connection, table: &str) -> bool {
 }
 
 /// Call `each` with every row of `table` (in insertion order) as text by
-/// column name, for the `wanted` columns that the table has.
+/// column name, for the `wanted` columns that the table has; rows whose
+/// identity columns (`wanted` starts with them) `keep` refuses are skipped
+/// before their other columns are read.
 fn read_table(
     conn: &Connection,
     file: &str,
     table: &str,
     wanted: &[&'static str],
     problems: &mut Vec<Problem>,
+    keep: impl Fn(&HashMap<&str, String>) -> bool,
     mut each: impl FnMut(&HashMap<&str, String>),
 ) {
     let present = match columns(conn, table) {
@@ -271,6 +459,10 @@ fn read_table(
     if columns.is_empty() {
         return;
     }
+    let identity_columns = columns
+        .iter()
+        .take_while(|c| matches!(**c, "run_id" | "run_name"))
+        .count();
     let sql = format!(
         "SELECT {} FROM \"{table}\" ORDER BY rowid",
         columns.join(", ")
@@ -279,12 +471,20 @@ fn read_table(
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
             let mut fields = HashMap::with_capacity(columns.len());
+            let mut kept = true;
             for (i, name) in columns.iter().enumerate() {
+                // The identity comes first: a row of another run is left unread.
+                if i == identity_columns && !keep(&fields) {
+                    kept = false;
+                    break;
+                }
                 if let Some(text) = text_of(row.get_ref(i)?) {
                     fields.insert(*name, text);
                 }
             }
-            each(&fields);
+            if kept {
+                each(&fields);
+            }
         }
         Ok(())
     });
@@ -312,59 +512,4 @@ fn text_of(value: ValueRef) -> Option<String> {
         ValueRef::Real(v) => Some(v.to_string()),
         ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
     }
-}
-
-/// One run's rows into a run.
-fn run_from_rows(rows: RunRows, group: &str, file: &str) -> Run {
-    let name = if rows.name.trim().is_empty() {
-        "unnamed".to_string()
-    } else {
-        rows.name.clone()
-    };
-    let mut run = entry_run(file, &name, group, DATABASE_FORMAT);
-    let mut params = Map::new();
-    let mut trackio = Map::new();
-    for (key, value) in rows.config.unwrap_or_default() {
-        match key.strip_prefix('_') {
-            Some(own) if !value.is_null() => {
-                trackio.insert(own.to_string(), value);
-            }
-            Some(_) => {}
-            None => {
-                params.insert(key, value);
-            }
-        }
-    }
-    let created = rows.created_at.or_else(|| {
-        trackio
-            .get("Created")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
-    if !trackio.is_empty() {
-        params.insert("trackio".into(), Value::Object(trackio));
-    }
-    run.params = Value::Object(params);
-    run.date = created.as_deref().and_then(date_prefix);
-    let start = created.as_deref().map(|c| Value::String(c.to_string()));
-    let start = time_of(start.as_ref());
-    run.started = created;
-    let mut placed = add_entries(&mut run, &rows.entries, start, file);
-    placed.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let system: Vec<Entry> = rows
-        .system
-        .into_iter()
-        .map(|mut entry| {
-            entry.step = entry.time.map(|t| {
-                let before = placed.partition_point(|(at, _)| *at <= t);
-                placed
-                    .get(before.saturating_sub(1))
-                    .map_or(0, |(_, step)| *step)
-            });
-            entry
-        })
-        .collect();
-    let start = start.or_else(|| placed.first().map(|(t, _)| *t));
-    add_entries(&mut run, &system, start, file);
-    run
 }

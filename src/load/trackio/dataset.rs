@@ -10,11 +10,12 @@
 //! (`paused` reads as running: it may go on); `created_at` is the start and
 //! `last_updated` the end of a run that finished.
 //!
-//! Rows come as JSON lines or a JSON array ([`rows_from_text`]) or from parquet
-//! (`parquet_rows`); either way [`runs_from_rows`] reads them. Pure.
+//! Rows come as JSON lines or a JSON array ([`each_row`]) or from parquet
+//! (`parquet_rows`); either way [`RowRuns`] makes each into its run as it
+//! comes, so a dataset of many runs is never all in memory. Pure.
 
 use super::DATASET_FORMAT;
-use super::{add_entries, disambiguate_names, embedded, entry_run, file_run, time_of, Entry};
+use super::{add_entries, embedded, entry_run, file_run, time_of, Entry, FileRuns, Names};
 use crate::load::lenient_json::whole_number;
 use crate::load::lenient_json::{self, kind_of, plain};
 use crate::load::mlflow::clock::date_prefix;
@@ -44,15 +45,16 @@ pub(super) fn names_its_columns(text: &str) -> bool {
     COLUMNS.iter().all(|c| text.contains(c))
 }
 
-/// Split a JSON lines file, or a JSON array, into rows. A line that is not a
-/// JSON object is a problem with its line number; a torn last line is the
-/// writer being cut off mid-row.
-pub(super) fn rows_from_text(text: &str, file: &str) -> (Vec<Row>, Vec<Problem>) {
+/// Hand each row of a JSON lines file, or a JSON array, to `each`, one at a
+/// time; the problems. A line that is not a JSON object is a problem with its
+/// line number; a torn last line is the writer being cut off mid-row.
+pub(super) fn each_row(text: &str, file: &str, mut each: impl FnMut(Row)) -> Vec<Problem> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim_start().starts_with('[') {
-        return rows_from_array(text, file);
+        let (rows, problems) = rows_from_array(text, file);
+        rows.into_iter().for_each(each);
+        return problems;
     }
-    let mut rows = Vec::new();
     let mut problems = Vec::new();
     let mut lines = text.split('\n').enumerate().peekable();
     while let Some((index, line)) = lines.next() {
@@ -62,7 +64,7 @@ pub(super) fn rows_from_text(text: &str, file: &str) -> (Vec<Row>, Vec<Problem>)
         }
         let at = Some(index + 1);
         match lenient_json::parse(line) {
-            Ok(Value::Object(fields)) => rows.push(Row { line: at, fields }),
+            Ok(Value::Object(fields)) => each(Row { line: at, fields }),
             Ok(other) => problems.push(Problem::warning(
                 file,
                 at,
@@ -83,7 +85,7 @@ pub(super) fn rows_from_text(text: &str, file: &str) -> (Vec<Row>, Vec<Problem>)
             }
         }
     }
-    (rows, problems)
+    problems
 }
 
 /// A JSON array of rows (a dataset exported with `to_json(lines=False)`).
@@ -117,40 +119,60 @@ fn rows_from_array(text: &str, file: &str) -> (Vec<Row>, Vec<Problem>) {
     (rows, problems)
 }
 
-/// Every row into its run; file-level problems go to the first run (or to a
-/// run standing for the file when it gave none).
-pub(super) fn runs_from_rows(
-    base: &Run,
-    rows: Vec<Row>,
-    problems: Vec<Problem>,
-    file: &str,
-) -> Vec<Run> {
-    let group = dataset_group(file);
-    let mut runs: Vec<Run> = rows
-        .iter()
-        .enumerate()
-        .map(|(index, row)| run_from_row(row, index, &group, file))
-        .collect();
-    disambiguate_names(&mut runs, file);
-    match runs.first_mut() {
-        Some(first) => {
-            first.problems.splice(0..0, problems);
+/// A file's rows made into runs one by one. File-level problems go to the
+/// first run, which waits in its place until the file is read (or to a run
+/// standing for the file when it gave none).
+pub(super) struct RowRuns<'f> {
+    file: &'f str,
+    group: String,
+    count: usize,
+    names: Names,
+    first: Option<(usize, Run)>,
+}
+
+impl<'f> RowRuns<'f> {
+    pub(super) fn new(file: &'f str) -> RowRuns<'f> {
+        RowRuns {
+            file,
+            group: dataset_group(file),
+            count: 0,
+            names: Names::default(),
+            first: None,
         }
-        None => {
-            let mut run = file_run(base, file, DATASET_FORMAT);
-            run.problems.extend(problems);
-            if rows.is_empty() && run.problems.is_empty() {
-                run.problems.push(Problem::warning(
-                    file,
-                    None,
-                    "no experiment rows in the file",
-                ));
+    }
+
+    /// The next row into its run, handed over.
+    pub(super) fn add(&mut self, row: &Row, out: &mut FileRuns) {
+        let mut run = run_from_row(row, self.count, &self.group, self.file);
+        self.count += 1;
+        self.names.place(&mut run, self.file);
+        match self.first {
+            None => self.first = Some((out.reserve(), run)),
+            Some(_) => out.push(run),
+        }
+    }
+
+    /// The file is read: hand over its first run with the file's `problems`.
+    pub(super) fn finish(self, base: &Run, problems: Vec<Problem>, out: &mut FileRuns) {
+        match self.first {
+            Some((place, mut first)) => {
+                first.problems.splice(0..0, problems);
+                out.put(place, first);
             }
-            runs.push(run);
-            return runs;
+            None => {
+                let mut run = file_run(base, self.file, DATASET_FORMAT);
+                run.problems.extend(problems);
+                if run.problems.is_empty() {
+                    run.problems.push(Problem::warning(
+                        self.file,
+                        None,
+                        "no experiment rows in the file",
+                    ));
+                }
+                out.push(run);
+            }
         }
-    };
-    runs
+    }
 }
 
 /// `exp/trackio-experiments/data/train.jsonl` -> `exp/trackio-experiments`:

@@ -30,7 +30,7 @@ mod tests;
 use crate::discover::FileEntry;
 use crate::load::lenient_json::number;
 use crate::load::mlflow::clock::unix_seconds_from_iso;
-use crate::load::{FolderView, SourceText};
+use crate::load::{FolderView, RunSink, SourceText};
 use crate::model::{Point, Problem, Run};
 use serde_json::{Map, Value};
 
@@ -73,9 +73,14 @@ pub fn claim(view: &FolderView) -> Vec<FileEntry> {
     files
 }
 
-/// Read every claimed file into its runs, in claim order.
+/// Read every claimed file into its runs, in claim order (see [`read_each`]).
 pub fn read_run(base: Run, sources: &[SourceText]) -> Vec<Run> {
-    let mut runs = Vec::new();
+    RunSink::collect(|sink| read_each(base, sources, sink))
+}
+
+/// Read the claimed files one at a time, handing over each run as it is made.
+pub fn read_each(base: Run, sources: &[SourceText], sink: &mut RunSink) {
+    let mut unread = Vec::new();
     for source in sources {
         if source.name.ends_with(WAL_SUFFIX) {
             continue;
@@ -83,43 +88,85 @@ pub fn read_run(base: Run, sources: &[SourceText]) -> Vec<Run> {
         let has_wal = sources
             .iter()
             .any(|s| s.rel == format!("{}{WAL_SUFFIX}", source.rel));
-        let mut from_file = if source.bytes().starts_with(SQLITE_MAGIC) {
-            database::read_database(&base, source, has_wal)
-        } else if source.bytes().starts_with(PARQUET_MAGIC) {
-            let (rows, stopped) = parquet_rows::rows_from_parquet(source.bytes());
-            let problems = stopped
-                .map(|why| Problem::error(&source.rel, None, why))
-                .into_iter()
-                .collect();
-            dataset::runs_from_rows(&base, rows, problems, &source.rel)
-        } else {
-            let (rows, problems) = dataset::rows_from_text(source.text(), &source.rel);
-            dataset::runs_from_rows(&base, rows, problems, &source.rel)
-        };
         // IO problems (unreadable, not UTF-8) concern every run of the file.
-        let io: Vec<&Problem> = base
+        let mut io: Vec<Problem> = base
             .problems
             .iter()
             .filter(|p| p.file == source.rel)
+            .cloned()
             .collect();
-        for run in &mut from_file {
-            run.problems.splice(0..0, io.iter().map(|p| (*p).clone()));
+        let loaded = match source.load() {
+            Ok((loaded, warning)) => {
+                io.extend(warning);
+                loaded
+            }
+            Err(problem) => {
+                let mut run = file_run(&base, &source.rel, DATASET_FORMAT);
+                run.problems.extend(io);
+                run.problems.push(problem);
+                unread.push(run);
+                continue;
+            }
+        };
+        let mut out = FileRuns { sink, io };
+        if loaded.bytes().starts_with(SQLITE_MAGIC) {
+            let opened = database::open(loaded.bytes());
+            drop(loaded);
+            database::read_database(&base, &source.rel, &source.name, opened, has_wal, &mut out);
+        } else if loaded.bytes().starts_with(PARQUET_MAGIC) {
+            let (rows, stopped) = parquet_rows::rows_from_parquet(loaded.bytes());
+            drop(loaded);
+            let mut problems = Vec::new();
+            let mut runs = dataset::RowRuns::new(&source.rel);
+            for row in rows {
+                runs.add(&row, &mut out);
+            }
+            problems.extend(stopped.map(|why| Problem::error(&source.rel, None, why)));
+            runs.finish(&base, problems, &mut out);
+        } else {
+            let mut runs = dataset::RowRuns::new(&source.rel);
+            let problems =
+                dataset::each_row(loaded.text(), &source.rel, |row| runs.add(&row, &mut out));
+            runs.finish(&base, problems, &mut out);
         }
-        runs.extend(from_file);
     }
-    let unread: Vec<&str> = base
+    let read: Vec<&str> = sources.iter().map(|s| s.rel.as_str()).collect();
+    for rel in base
         .sources
         .iter()
-        .filter(|rel| !sources.iter().any(|s| &s.rel == *rel))
-        .map(String::as_str)
-        .collect();
-    for rel in unread {
+        .filter(|rel| !read.contains(&rel.as_str()))
+    {
         let mut run = file_run(&base, rel, DATASET_FORMAT);
         run.problems
-            .extend(base.problems.iter().filter(|p| p.file == rel).cloned());
-        runs.push(run);
+            .extend(base.problems.iter().filter(|p| &p.file == rel).cloned());
+        unread.push(run);
     }
-    runs
+    for run in unread {
+        sink.push(run);
+    }
+}
+
+/// One file's runs on their way to the sink: each gets the problems of
+/// reading the file first.
+struct FileRuns<'s, 'a> {
+    sink: &'s mut RunSink<'a>,
+    io: Vec<Problem>,
+}
+
+impl FileRuns<'_, '_> {
+    fn reserve(&mut self) -> usize {
+        self.sink.reserve()
+    }
+
+    fn put(&mut self, place: usize, mut run: Run) {
+        run.problems.splice(0..0, self.io.iter().cloned());
+        self.sink.put(place, run);
+    }
+
+    fn push(&mut self, run: Run) {
+        let place = self.reserve();
+        self.put(place, run);
+    }
 }
 
 /// A run standing for a whole file (when the file gave no runs, or could not be read).
@@ -139,10 +186,13 @@ fn entry_run(rel: &str, name: &str, group: &str, format: &str) -> Run {
 
 /// Two runs of a file with one name (a re-run logged again under its old
 /// name) get `#2`, `#3`, ... so their paths and pages stay apart.
-fn disambiguate_names(runs: &mut [Run], file: &str) {
-    let mut seen: std::collections::HashMap<String, usize> = Default::default();
-    for run in runs.iter_mut() {
-        let count = seen.entry(run.name.clone()).or_insert(0);
+#[derive(Default)]
+struct Names(std::collections::HashMap<String, usize>);
+
+impl Names {
+    /// Give `run`, the next of `file`'s runs, its own path.
+    fn place(&mut self, run: &mut Run, file: &str) {
+        let count = self.0.entry(run.name.clone()).or_insert(0);
         *count += 1;
         if *count > 1 {
             run.path = format!("{file}#{}#{count}", run.name);
@@ -161,25 +211,51 @@ pub(super) struct Entry {
 /// Keys of an entry's values that place a point rather than being one.
 const PLACE_KEYS: &[&str] = &["epoch", "step", "_step", "timestamp", "_timestamp"];
 
-/// Turn entries into points: at the entry's step (its position when it has
-/// none), with wall time relative to `start` (else the first entry's time)
-/// and the entry's `epoch`. Values that are no numbers (images, tables, text)
-/// are counted in one note rather than dropped silently. Returns the step of
-/// each entry, for placing system metrics.
+/// Turn entries into points (see [`Adder`]); returns the time and step of
+/// each entry that has a time, for placing system metrics.
 fn add_entries(
     run: &mut Run,
     entries: &[Entry],
     start: Option<f64>,
     file: &str,
 ) -> Vec<(f64, u64)> {
-    let start = start.or_else(|| entries.iter().find_map(|e| e.time));
-    let mut skipped = 0usize;
-    let mut placed = Vec::with_capacity(entries.len());
-    for (position, entry) in entries.iter().enumerate() {
-        let step = entry.step.unwrap_or(position as u64);
-        let wall_time = entry.time.zip(start).map(|(t, s)| t - s);
+    let mut adder = Adder::new(start);
+    for entry in entries {
+        adder.add(run, entry, file);
+    }
+    adder.finish(run, file)
+}
+
+/// Turns entries into points one at a time: at the entry's step (its
+/// position when it has none), with wall time relative to `start` (else the
+/// first entry's time) and the entry's `epoch`. Values that are no numbers
+/// (images, tables, text) are counted in one note rather than dropped silently.
+pub(super) struct Adder {
+    start: Option<f64>,
+    position: usize,
+    skipped: usize,
+    placed: Vec<(f64, u64)>,
+}
+
+impl Adder {
+    pub(super) fn new(start: Option<f64>) -> Adder {
+        Adder {
+            start,
+            position: 0,
+            skipped: 0,
+            placed: Vec::new(),
+        }
+    }
+
+    pub(super) fn add(&mut self, run: &mut Run, entry: &Entry, file: &str) {
+        let step = entry.step.unwrap_or(self.position as u64);
+        self.position += 1;
+        if self.start.is_none() {
+            self.start = entry.time;
+        }
+        let wall_time = entry.time.zip(self.start).map(|(t, s)| t - s);
         if let Some(time) = entry.time {
-            placed.push((time, step));
+            self.placed.push((time, step));
         }
         let epoch = entry.values.get("epoch").and_then(number);
         for (name, value) in &entry.values {
@@ -198,17 +274,23 @@ fn add_entries(
                     },
                 ),
                 None if value.is_null() => {}
-                None => skipped += 1,
+                None => self.skipped += 1,
             }
         }
     }
-    if skipped > 0 {
-        let message = format!(
-            "{skipped} logged values are not numbers (media, tables or text); they are not charted"
-        );
-        run.problems.push(Problem::info(file, None, message));
+
+    /// The note on values that were not numbers; the time and step of each
+    /// entry that had a time.
+    pub(super) fn finish(self, run: &mut Run, file: &str) -> Vec<(f64, u64)> {
+        if self.skipped > 0 {
+            let message = format!(
+                "{} logged values are not numbers (media, tables or text); they are not charted",
+                self.skipped
+            );
+            run.problems.push(Problem::info(file, None, message));
+        }
+        self.placed
     }
-    placed
 }
 
 /// Seconds since the Unix epoch of an ISO 8601 time in a JSON value.
