@@ -80,6 +80,19 @@ pub(super) fn read_database(
     has_wal: bool,
     out: &mut FileRuns,
 ) {
+    read_in_batches(base, file, name, opened, has_wal, out, BATCH_ROWS);
+}
+
+/// [`read_database`], making about `batch_rows` rows' worth of runs per pass.
+pub(super) fn read_in_batches(
+    base: &Run,
+    file: &str,
+    name: &str,
+    opened: Result<Connection, String>,
+    has_wal: bool,
+    out: &mut FileRuns,
+    batch_rows: usize,
+) {
     let conn = match opened {
         Ok(conn) => conn,
         Err(message) => {
@@ -105,7 +118,7 @@ pub(super) fn read_database(
     while from < runs.order.len() {
         let mut to = from + 1;
         let mut rows = runs.order[from].rows;
-        while to < runs.order.len() && rows + runs.order[to].rows <= BATCH_ROWS {
+        while to < runs.order.len() && rows + runs.order[to].rows <= batch_rows {
             rows += runs.order[to].rows;
             to += 1;
         }

@@ -263,6 +263,63 @@ fn reads_a_project_database() {
 }
 
 #[test]
+fn a_database_read_a_run_per_pass_gives_what_one_pass_gives() {
+    let bytes = {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let db = new_schema_database();
+        conn.deserialize_read_exact(rusqlite::MAIN_DB, db.as_slice(), db.len(), false)
+            .unwrap();
+        // A third run, interleaved with the others, whose rows are garbage
+        // but for one; and a fourth made only of garbage (no run at all).
+        for (id, metrics) in [
+            ("c3", "{not json"),
+            ("a1", r#"{"train/loss": 0.5}"#),
+            ("c3", r#"{"train/loss": 4.0, "img": "media"}"#),
+            ("d4", "also not json"),
+            ("b2", r#"{"train/loss": 2.5}"#),
+        ] {
+            conn.execute(
+                "INSERT INTO metrics (run_id, timestamp, run_name, step, metrics) VALUES (?1, '2026-02-04T00:00:00', ?1, 40, ?2)",
+                [id, metrics],
+            )
+            .unwrap();
+        }
+        conn.serialize(rusqlite::MAIN_DB).unwrap().to_vec()
+    };
+    let read = |batch_rows| {
+        let source = SourceText::from_bytes(DATABASE, bytes.clone());
+        RunSink::collect(|sink| {
+            let mut out = FileRuns {
+                sink,
+                io: Vec::new(),
+            };
+            let opened = database::open(source.bytes());
+            database::read_in_batches(
+                &base("exp/trackio"),
+                DATABASE,
+                "smollm3.db",
+                opened,
+                false,
+                &mut out,
+                batch_rows,
+            );
+        })
+    };
+    let whole = read(usize::MAX);
+    let names: Vec<&str> = whole.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["sft", "sft", "c3"], "d4 has no row that parses");
+    assert!(whole[0].problems[0].message.contains("2 rows hold JSON"));
+    for batch_rows in [0, 1, 3] {
+        let batched = read(batch_rows);
+        assert_eq!(
+            serde_json::to_string(&batched).unwrap(),
+            serde_json::to_string(&whole).unwrap(),
+            "{batch_rows} rows a pass"
+        );
+    }
+}
+
+#[test]
 fn older_databases_use_the_run_name() {
     let mut conn = Connection::open_in_memory().unwrap();
     conn.execute_batch(
