@@ -168,9 +168,9 @@ fn folders_drawn_for_another_id_or_group_page_are_right_at_any_thread_count() {
     build(&root, &one, &["--no-cache", "-j", "1"]);
     let page = |id: &str| fs::read_to_string(one.join("runs").join(id).join("index.html")).unwrap();
     let json = |id: &str| fs::read_to_string(one.join("runs").join(id).join("run.json")).unwrap();
-    assert!(json("lr-sweep-lr-1e-3-2").contains(r#""path": "lr_sweep/lr-1e-3""#));
-    assert!(json("lr-sweep-lr-1e-3-2").starts_with("{\n  \"id\": \"lr-sweep-lr-1e-3-2\","));
-    assert!(json("lr-sweep-lr-1e-3").contains(r#""path": "lr-sweep/lr-1e-3""#));
+    assert!(json("lr-sweep-lr-1e-3-2").contains(r#""path":"lr_sweep/lr-1e-3""#));
+    assert!(json("lr-sweep-lr-1e-3-2").starts_with(r#"{"id":"lr-sweep-lr-1e-3-2","#));
+    assert!(json("lr-sweep-lr-1e-3").contains(r#""path":"lr-sweep/lr-1e-3""#));
     assert!(page("lr-sweep-lr-1e-3-2").contains(r#"href="../../groups/lr-sweep-2/index.html""#));
     assert!(page("lr-sweep-lr-1e-3").contains(r#"href="../../groups/lr-sweep/index.html""#));
     // Alone in its group: drawn with a group link, placed without one.

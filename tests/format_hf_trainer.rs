@@ -214,7 +214,7 @@ fn the_model_card_is_shown_on_the_run_page() {
         fs::read_to_string(site.join(format!("runs/{}/run.json", sft["id"].as_str().unwrap())))
             .unwrap();
     assert!(
-        run_json.contains("\"body\": \"\\n<!-- This model card"),
+        run_json.contains("\"body\":\"\\n<!-- This model card"),
         "run.json keeps the body as written"
     );
 
