@@ -90,8 +90,11 @@ pub fn load_candidate(site: &Site, (index, candidate): (usize, &Candidate)) -> R
     let mut batch: Vec<(usize, Run)> = Vec::new();
     let mut failed = None;
     load::read_each(site.tree, candidate, &mut |position, run| {
+        if failed.is_some() {
+            return;
+        }
         batch.push((position, run));
-        if batch.len() >= batch_size && failed.is_none() {
+        if batch.len() >= batch_size {
             failed = draw_batch(site, index, std::mem::take(&mut batch), &mut done).err();
         }
     });

@@ -153,6 +153,13 @@ impl<'a> Lines<'a> {
         self
     }
 
+    /// Lines up to `max_line` bytes instead of [`MAX_LINE_BYTES`], for a
+    /// format whose one line is one run (a Trackio dataset row).
+    pub fn longest(mut self, max_line: usize) -> Self {
+        self.max_line = max_line;
+        self
+    }
+
     /// Smaller limits than the defaults, for tests of lines across chunks.
     #[cfg(test)]
     pub(crate) fn with_limits(mut self, chunk: usize, max_line: usize) -> Self {

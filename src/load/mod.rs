@@ -185,7 +185,7 @@ pub static FORMATS: &[Format] = &[
         name: "trackio",
         claim: trackio::claim,
         read: Reader::EachRun(trackio::read_each),
-        lines: no_lines,
+        lines: trackio::by_lines,
     },
     Format {
         name: "json_runs",
@@ -305,8 +305,10 @@ pub enum Content {
     Bytes(Vec<u8>),
     /// A large file of a line-based format, not read yet: see [`SourceText::lines`].
     Stream(PathBuf),
-    /// A file of a [`Reader::EachRun`] format, read when its reader asks: see [`SourceText::load`].
-    Later(FileEntry),
+    /// A file of a [`Reader::EachRun`] format, read when its reader asks
+    /// (see [`SourceText::load`]), or streamed when larger than the bytes
+    /// given (see [`SourceText::to_stream`]).
+    Later(FileEntry, u64),
 }
 
 impl SourceText {
@@ -325,9 +327,10 @@ impl SourceText {
         SourceText::new(rel, Content::Stream(path))
     }
 
-    /// A file to be read when its reader gets to it.
-    pub fn later(file: &FileEntry) -> SourceText {
-        SourceText::new(&file.rel, Content::Later(file.clone()))
+    /// A file to be read when its reader gets to it, or streamed if it is
+    /// larger than `stream_above` bytes and its reader can.
+    pub fn later(file: &FileEntry, stream_above: u64) -> SourceText {
+        SourceText::new(&file.rel, Content::Later(file.clone(), stream_above))
     }
 
     /// This source with its content in memory: itself, or a file left for
@@ -335,9 +338,22 @@ impl SourceText {
     /// that cannot be read is the problem saying why.
     pub fn load(&self) -> Result<(std::borrow::Cow<'_, SourceText>, Option<Problem>), Problem> {
         match &self.content {
-            Content::Later(file) => read_source(file, false)
+            Content::Later(file, _) => read_source(file, false)
                 .map(|(source, warning)| (std::borrow::Cow::Owned(source), warning)),
             _ => Ok((std::borrow::Cow::Borrowed(self), None)),
+        }
+    }
+
+    /// A text file left for later that is too large to read whole, as a
+    /// source to stream: for a reader that can take it line by line.
+    pub fn to_stream(&self) -> Option<SourceText> {
+        match &self.content {
+            Content::Later(file, above)
+                if file.size > *above && !is_binary(&file.name, read_head(file).as_bytes()) =>
+            {
+                Some(SourceText::streamed(&file.rel, file.real.clone()))
+            }
+            _ => None,
         }
     }
 
@@ -355,7 +371,7 @@ impl SourceText {
     pub fn text(&self) -> &str {
         match &self.content {
             Content::Text(text) => text,
-            Content::Bytes(_) | Content::Stream(_) | Content::Later(_) => "",
+            Content::Bytes(_) | Content::Stream(_) | Content::Later(..) => "",
         }
     }
 
@@ -363,7 +379,7 @@ impl SourceText {
     pub fn bytes(&self) -> &[u8] {
         match &self.content {
             Content::Bytes(bytes) => bytes,
-            Content::Text(_) | Content::Stream(_) | Content::Later(_) => &[],
+            Content::Text(_) | Content::Stream(_) | Content::Later(..) => &[],
         }
     }
 
@@ -372,7 +388,7 @@ impl SourceText {
     pub fn lines(&self) -> Lines<'_> {
         match &self.content {
             Content::Text(text) => Lines::from_str(text, &self.rel),
-            Content::Bytes(_) | Content::Later(_) => Lines::from_str("", &self.rel),
+            Content::Bytes(_) | Content::Later(..) => Lines::from_str("", &self.rel),
             Content::Stream(path) => match std::fs::File::open(path) {
                 Ok(file) => Lines::from_reader(file, &self.rel),
                 Err(e) => Lines::unreadable(
@@ -390,7 +406,7 @@ impl SourceText {
         match &self.content {
             Content::Text(text) => Ok(Box::new(text.as_bytes())),
             Content::Bytes(bytes) => Ok(Box::new(bytes.as_slice())),
-            Content::Later(_) => Ok(Box::new(&[][..])),
+            Content::Later(..) => Ok(Box::new(&[][..])),
             Content::Stream(path) => match std::fs::File::open(path) {
                 Ok(file) => Ok(Box::new(file)),
                 Err(e) => Err(Problem::error(&self.rel, None, format!("cannot read: {e}"))),
@@ -574,7 +590,7 @@ fn read_files(tree: &Tree, candidate: &Candidate, stream_above: u64, sink: &mut 
     for file in &candidate.files {
         base.sources.push(file.rel.clone());
         if later {
-            texts.push(SourceText::later(file));
+            texts.push(SourceText::later(file, stream_above));
             continue;
         }
         let by_lines = (candidate.format.lines)(&candidate.dir, &file.rel);

@@ -25,6 +25,7 @@ const STREAMING: &[&str] = &[
     "csv_logs",
     "mlflow",
     "dvclive",
+    "trackio",
 ];
 
 fn manifest(rel: &str) -> PathBuf {
@@ -150,6 +151,20 @@ const AWKWARD: &[(&str, &[u8])] = &[
         b"1664364007310 3.27 0\r\n1664364008000 nan 1\nbad line\n1664364009000 \xff 2\n1664364010000 2.5",
     ),
     (
+        "tk/data/train.jsonl",
+        concat!(
+            "\u{feff}",
+            r#"{"experiment_id": "e1", "name": "a", "created_at": "2026-01-01T00:00:00", "status": "completed", "metrics": "[{\"step\": 1, \"metrics\": {\"loss\": 2.0}}]"}"#,
+            "\r\n\r\n[1]\r\n",
+            r#"{"experiment_id": "e2", "name": "a", "created_at": "2026-01-01T00:00:00", "metrics": "[{\"step\": 1, \"loss\": 3.0}]"}"#,
+            "\n{not json\n",
+            r#"{"experiment_id": "e3", "name": "b", "created_at": "2026-01-01T00:00:00", "metrics": "[{\"step\": 2, \"loss\": 1.0}]"}"#,
+            "\n",
+            r#"{"experiment_id": "e4", "metr"#,
+        )
+        .as_bytes(),
+    ),
+    (
         "dv/dvclive/plots/metrics/train/loss.tsv",
         b"timestamp\tstep\tloss\r\n1769969350551\t10\t3.77\r\n1769969361102\tx\t2\n1769969361200\t30\t\xff\n1769969361300\t40",
     ),
@@ -197,7 +212,7 @@ fn a_gen_corpus_tree_reads_alike_streamed_and_whole() {
     }
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus");
-    let formats = "tt,mlx,jsonl,dvclive,csv,mlflow";
+    let formats = "tt,mlx,jsonl,dvclive,csv,mlflow,trackio,trackiodb,cs336";
     let output = Command::new("python3")
         .arg(script)
         .args(["--out", corpus.to_str().unwrap(), "--runs", "12"])

@@ -18,6 +18,7 @@ use super::DATASET_FORMAT;
 use super::{add_entries, embedded, entry_run, file_run, time_of, Entry, FileRuns, Names};
 use crate::load::lenient_json::whole_number;
 use crate::load::lenient_json::{self, kind_of, plain};
+use crate::load::lines::Lines;
 use crate::load::mlflow::clock::date_prefix;
 use crate::model::{Event, EventKind, Problem, Run, Status};
 use serde_json::{Map, Value};
@@ -28,6 +29,9 @@ pub(super) struct Row {
     pub fields: Map<String, Value>,
 }
 
+/// The longest row read from a streamed dataset: one row is one run, with
+/// every logged entry in its `metrics` string.
+pub(super) const MAX_ROW_BYTES: usize = 256 << 20;
 /// Columns every experiments row has, before its long `metrics` string ends
 /// (`parameters` comes after it, often beyond a file's head); detection wants all.
 const COLUMNS: &[&str] = &["experiment_id", "created_at", "metrics"];
@@ -46,8 +50,7 @@ pub(super) fn names_its_columns(text: &str) -> bool {
 }
 
 /// Hand each row of a JSON lines file, or a JSON array, to `each`, one at a
-/// time; the problems. A line that is not a JSON object is a problem with its
-/// line number; a torn last line is the writer being cut off mid-row.
+/// time; the problems (see [`each_line_row`]).
 pub(super) fn each_row(text: &str, file: &str, mut each: impl FnMut(Row)) -> Vec<Problem> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim_start().starts_with('[') {
@@ -55,15 +58,43 @@ pub(super) fn each_row(text: &str, file: &str, mut each: impl FnMut(Row)) -> Vec
         rows.into_iter().for_each(each);
         return problems;
     }
+    each_line_row(
+        Lines::from_str(text, file).longest(usize::MAX),
+        file,
+        &mut each,
+    )
+}
+
+/// Hand each row of JSON lines to `each`, one at a time, whether the file is
+/// in memory or streamed from disk; the problems. A line that is not a JSON
+/// object is a problem with its line number; a torn last line is the writer
+/// being cut off mid-row.
+pub(super) fn each_line_row(
+    mut lines: Lines,
+    file: &str,
+    each: &mut dyn FnMut(Row),
+) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut lines = text.split('\n').enumerate().peekable();
-    while let Some((index, line)) = lines.next() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
+    // A row that did not parse is told apart as the last one only once the
+    // next non-empty line comes, or none does.
+    let mut unparsed: Option<(usize, lenient_json::JsonError)> = None;
+    let said = |line: usize, err: lenient_json::JsonError, last: bool| {
+        let message = if err.cut_short && last {
+            "the last row is incomplete (the writer was cut off); it is not read".to_string()
+        } else {
+            format!("not valid JSON: {}; row skipped", err.message)
+        };
+        Problem::error(file, Some(line), message)
+    };
+    while let Some(line) = lines.next_line() {
+        if line.text.trim().is_empty() {
             continue;
         }
-        let at = Some(index + 1);
-        match lenient_json::parse(line) {
+        if let Some((at, err)) = unparsed.take() {
+            problems.push(said(at, err, false));
+        }
+        let at = Some(line.number);
+        match lenient_json::parse(line.text) {
             Ok(Value::Object(fields)) => each(Row { line: at, fields }),
             Ok(other) => problems.push(Problem::warning(
                 file,
@@ -73,18 +104,13 @@ pub(super) fn each_row(text: &str, file: &str, mut each: impl FnMut(Row)) -> Vec
                     kind_of(&other)
                 ),
             )),
-            Err(err) => {
-                let last = lines.peek().is_none_or(|(_, rest)| rest.trim().is_empty());
-                let message = if err.cut_short && last {
-                    "the last row is incomplete (the writer was cut off); it is not read"
-                        .to_string()
-                } else {
-                    format!("not valid JSON: {}; row skipped", err.message)
-                };
-                problems.push(Problem::error(file, at, message));
-            }
+            Err(err) => unparsed = Some((line.number, err)),
         }
     }
+    if let Some((at, err)) = unparsed {
+        problems.push(said(at, err, true));
+    }
+    problems.extend(lines.into_problems());
     problems
 }
 

@@ -73,6 +73,12 @@ pub fn claim(view: &FolderView) -> Vec<FileEntry> {
     files
 }
 
+/// Which claimed files are read line by line when large: the datasets of
+/// JSON lines (a row at a time; a JSON array is read whole).
+pub fn by_lines(_dir: &str, rel: &str) -> bool {
+    rel.to_ascii_lowercase().ends_with(".jsonl")
+}
+
 /// Read every claimed file into its runs, in claim order (see [`read_each`]).
 pub fn read_run(base: Run, sources: &[SourceText]) -> Vec<Run> {
     RunSink::collect(|sink| read_each(base, sources, sink))
@@ -95,6 +101,17 @@ pub fn read_each(base: Run, sources: &[SourceText], sink: &mut RunSink) {
             .filter(|p| p.file == source.rel)
             .cloned()
             .collect();
+        let streamed = source.to_stream().filter(|s| !starts_an_array(s));
+        if let Some(streamed) = streamed {
+            // A large dataset of JSON lines: a row at a time from disk.
+            let mut out = FileRuns { sink, io };
+            let mut runs = dataset::RowRuns::new(&source.rel);
+            let lines = streamed.lines().longest(dataset::MAX_ROW_BYTES);
+            let problems =
+                dataset::each_line_row(lines, &source.rel, &mut |row| runs.add(&row, &mut out));
+            runs.finish(&base, problems, &mut out);
+            continue;
+        }
         let loaded = match source.load() {
             Ok((loaded, warning)) => {
                 io.extend(warning);
@@ -144,6 +161,19 @@ pub fn read_each(base: Run, sources: &[SourceText], sink: &mut RunSink) {
     for run in unread {
         sink.push(run);
     }
+}
+
+/// True when a streamed file opens a JSON array (which is read whole).
+fn starts_an_array(source: &SourceText) -> bool {
+    let mut head = Vec::new();
+    use std::io::Read;
+    let read = source.reader().map(|r| r.take(8192).read_to_end(&mut head));
+    if !matches!(read, Ok(Ok(_))) {
+        return false;
+    }
+    let head = String::from_utf8_lossy(&head);
+    let head = head.strip_prefix('\u{feff}').unwrap_or(&head);
+    head.trim_start().starts_with('[')
 }
 
 /// One file's runs on their way to the sink: each gets the problems of
