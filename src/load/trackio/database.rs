@@ -37,6 +37,11 @@ pub(super) fn looks_like_database(head: &[u8]) -> bool {
 /// row, some 15 MB of points.
 const BATCH_ROWS: usize = 20_000;
 
+/// The tables of rows, in the order of [`Runs::owners`].
+const TABLES: [&str; 2] = ["metrics", "system_metrics"];
+const METRICS: usize = 0;
+const SYSTEM: usize = 1;
+
 /// What the first pass learns about one run.
 #[derive(Default)]
 struct RunRows {
@@ -54,10 +59,17 @@ struct RunRows {
 struct Runs {
     order: Vec<RunRows>,
     index: HashMap<String, usize>,
+    /// The run of each row of `metrics` and of `system_metrics`, in rowid order.
+    owners: [Vec<usize>; 2],
 }
 
 impl Runs {
     fn get(&mut self, identity: String, name: String) -> &mut RunRows {
+        let i = self.place(identity, name);
+        &mut self.order[i]
+    }
+
+    fn place(&mut self, identity: String, name: String) -> usize {
         let next = self.order.len();
         let i = *self.index.entry(identity).or_insert(next);
         if i == next {
@@ -66,7 +78,7 @@ impl Runs {
                 ..RunRows::default()
             });
         }
-        &mut self.order[i]
+        i
     }
 }
 
@@ -209,7 +221,7 @@ fn find_runs(
         &wanted,
         problems,
         |_| true,
-        |row| {
+        |_, row| {
             let (identity, name) = identity(row);
             let config = row.get("config").map(|text| parse_object(text, bad_json));
             let created = row.get("created_at").map(|s| s.to_string());
@@ -221,11 +233,17 @@ fn find_runs(
             run.created_at = run.created_at.take().or(created);
         },
     );
-    for table in ["metrics", "system_metrics"] {
-        if table == "system_metrics" && !has_table(conn, table) {
+    for (t, table) in TABLES.iter().enumerate() {
+        if t == SYSTEM && !has_table(conn, table) {
             continue;
         }
-        let wanted = ["run_id", "run_name"];
+        // A cheap column besides the identity, so that a table without one still has rows.
+        let wanted = [
+            "run_id",
+            "run_name",
+            if t == SYSTEM { "timestamp" } else { "step" },
+        ];
+        let mut owners = Vec::new();
         read_table(
             conn,
             file,
@@ -233,11 +251,14 @@ fn find_runs(
             &wanted,
             problems,
             |_| true,
-            |row| {
+            |_, row| {
                 let (identity, name) = identity(row);
-                runs.get(identity, name).rows += 1;
+                let i = runs.place(identity, name);
+                runs.order[i].rows += 1;
+                owners.push(i);
             },
         );
+        runs.owners[t] = owners;
     }
     runs
 }
@@ -270,20 +291,23 @@ impl Batch<'_> {
             .iter()
             .map(|rows| begin(rows, self.group, self.file))
             .collect();
-        let slot = |row: &HashMap<&str, String>| {
-            let i = *self.runs.index.get(&identity(row).0)?;
+        // The batch's rows are found by their place, learnt in the first pass.
+        let slot = |table: usize, ordinal: usize| {
+            let i = *self.runs.owners[table].get(ordinal)?;
             self.range.contains(&i).then(|| i - self.range.start)
         };
-        let wanted = ["run_id", "run_name", "step", "timestamp", "metrics"];
+        let wanted = ["step", "timestamp", "metrics"];
         read_table(
             self.conn,
             self.file,
-            "metrics",
+            TABLES[METRICS],
             &wanted,
             problems,
-            |row| slot(row).is_some(),
-            |row| {
-                let Some(i) = slot(row) else { return };
+            |ordinal| slot(METRICS, ordinal).is_some(),
+            |ordinal, row| {
+                let Some(i) = slot(METRICS, ordinal) else {
+                    return;
+                };
                 let Some(values) = row.get("metrics").and_then(|t| parse_object(t, bad_json))
                 else {
                     return;
@@ -308,17 +332,19 @@ impl Batch<'_> {
             m.system = Adder::new(m.start.or_else(|| at.first().map(|(t, _)| *t)));
             placed.push(at);
         }
-        if has_table(self.conn, "system_metrics") {
-            let wanted = ["run_id", "run_name", "timestamp", "metrics"];
+        if has_table(self.conn, TABLES[SYSTEM]) {
+            let wanted = ["timestamp", "metrics"];
             read_table(
                 self.conn,
                 self.file,
-                "system_metrics",
+                TABLES[SYSTEM],
                 &wanted,
                 problems,
-                |row| slot(row).is_some(),
-                |row| {
-                    let Some(i) = slot(row) else { return };
+                |ordinal| slot(SYSTEM, ordinal).is_some(),
+                |ordinal, row| {
+                    let Some(i) = slot(SYSTEM, ordinal) else {
+                        return;
+                    };
                     let Some(values) = row.get("metrics").and_then(|t| parse_object(t, bad_json))
                     else {
                         return;
@@ -445,17 +471,16 @@ fn has_table(conn: &Connection, table: &str) -> bool {
 }
 
 /// Call `each` with every row of `table` (in insertion order) as text by
-/// column name, for the `wanted` columns that the table has; rows whose
-/// identity columns (`wanted` starts with them) `keep` refuses are skipped
-/// before their other columns are read.
+/// column name, for the `wanted` columns that the table has, with its place
+/// in that order; rows whose place `keep` refuses are skipped unread.
 fn read_table(
     conn: &Connection,
     file: &str,
     table: &str,
     wanted: &[&'static str],
     problems: &mut Vec<Problem>,
-    keep: impl Fn(&HashMap<&str, String>) -> bool,
-    mut each: impl FnMut(&HashMap<&str, String>),
+    keep: impl Fn(usize) -> bool,
+    mut each: impl FnMut(usize, &HashMap<&str, String>),
 ) {
     let present = match columns(conn, table) {
         Ok(present) => present,
@@ -472,32 +497,25 @@ fn read_table(
     if columns.is_empty() {
         return;
     }
-    let identity_columns = columns
-        .iter()
-        .take_while(|c| matches!(**c, "run_id" | "run_name"))
-        .count();
     let sql = format!(
         "SELECT {} FROM \"{table}\" ORDER BY rowid",
         columns.join(", ")
     );
     let result = conn.prepare(&sql).and_then(|mut statement| {
         let mut rows = statement.query([])?;
+        let mut ordinal = 0;
         while let Some(row) = rows.next()? {
+            ordinal += 1;
+            if !keep(ordinal - 1) {
+                continue;
+            }
             let mut fields = HashMap::with_capacity(columns.len());
-            let mut kept = true;
             for (i, name) in columns.iter().enumerate() {
-                // The identity comes first: a row of another run is left unread.
-                if i == identity_columns && !keep(&fields) {
-                    kept = false;
-                    break;
-                }
                 if let Some(text) = text_of(row.get_ref(i)?) {
                     fields.insert(*name, text);
                 }
             }
-            if kept {
-                each(&fields);
-            }
+            each(ordinal - 1, &fields);
         }
         Ok(())
     });
