@@ -161,6 +161,7 @@ fn build_in_pool(opts: &Options) -> Result<BuildReport> {
             options: &options,
         }),
         progress: &opts.progress,
+        drawn_groups: Default::default(),
     };
     let stage = if site.pages.is_some() {
         "drawing"

@@ -43,6 +43,8 @@ pub struct Site<'a> {
     /// Where run folders go; none when nothing is written (`runboard check`).
     pub pages: Option<RunSite<'a>>,
     pub progress: &'a crate::progress::Progress,
+    /// The groups of the runs drawn so far in the first pass.
+    pub drawn_groups: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// One candidate after the first pass.
@@ -129,7 +131,7 @@ fn draw_batch(
             let mut a = analyze::analyze(run, &site.settings.diagnostics);
             let d = digest(&a);
             let drawn = match &site.pages {
-                Some(pages) => Some(draw(pages, site.group_by, candidate, position, &mut a)?),
+                Some(pages) => Some(draw(site, pages, candidate, position, &mut a)?),
                 None => None,
             };
             Ok((position, d, drawn))
@@ -146,19 +148,25 @@ fn draw_batch(
 
 /// Draw a run's folder under [`DRAWN`], for its likely id and group page.
 fn draw(
+    site: &Site,
     pages: &RunSite,
-    group_by: Option<&str>,
     candidate: usize,
     position: usize,
     a: &mut Analyzed,
 ) -> Result<Drawn> {
-    if let Some(key) = group_by {
+    if let Some(key) = site.group_by {
         crate::group_by_param(std::iter::once(&mut a.run), key);
     }
     a.run.id = crate::id_of(&a.run);
     let group_page = compare::group_page(&compare::group_slug(&a.run.group));
     let dir = format!("{DRAWN}/{candidate}-{position}");
-    let folder = render::write_run(pages, a, &dir, Some(&group_page), true)?;
+    // Only the first run drawn of a group may end up alone in it: a later
+    // one knows its group has two runs, and so a page.
+    let first_of_group = site
+        .drawn_groups
+        .lock()
+        .map_or(true, |mut seen| seen.insert(a.run.group.clone()));
+    let folder = render::write_run(pages, a, &dir, Some(&group_page), first_of_group)?;
     Ok(Drawn {
         dir,
         id: std::mem::take(&mut a.run.id),
