@@ -104,8 +104,7 @@ pub fn load_candidate(site: &Site, (index, candidate): (usize, &Candidate)) -> R
         return Err(err);
     }
     draw_batch(site, index, batch, &mut done)?;
-    let done: Vec<(Analyzed, Option<Drawn>)> = done.into_iter().flatten().collect();
-    let (digests, drawn): (Vec<Analyzed>, Vec<Option<Drawn>>) = done.into_iter().unzip();
+    let (digests, drawn): (Vec<Analyzed>, Vec<Option<Drawn>>) = done.into_iter().flatten().unzip();
     if let (Some(cache), Some(key)) = (site.cache, key) {
         cache.put_digests(key, &digests);
     }
@@ -182,8 +181,6 @@ pub struct Written {
     pub notes: Vec<String>,
     /// Runs whose folders came from the cache.
     pub reused: usize,
-    /// Runs read and drawn a second time.
-    pub drawn_again: usize,
 }
 
 /// The second pass for one candidate: put each of its runs' folders at
@@ -248,7 +245,6 @@ pub fn write_candidate(
         a.run.group.clone_from(&d.run.group);
         let dir = format!("runs/{}", d.run.id);
         let notes = render::write_run(pages, &a, &dir, group_page(d), false)?.notes;
-        done.drawn_again += 1;
         finished(done, position, d, notes)
     };
     let mut seen = vec![false; digests.len()];

@@ -490,7 +490,7 @@ fn owned_by_run(format: &str, sub: &str) -> bool {
 /// Read one candidate into its runs, its guests merged in. Never fails: IO
 /// trouble becomes problems.
 pub fn read(tree: &Tree, candidate: &Candidate) -> Vec<Run> {
-    RunSink::collect(|sink| read_each(tree, candidate, &mut |place, run| sink.put(place, run)))
+    read_streaming_above(tree, candidate, STREAM_ABOVE_BYTES)
 }
 
 /// [`read`], handing over each run with its place as soon as it is made
@@ -501,7 +501,6 @@ pub fn read_each(tree: &Tree, candidate: &Candidate, each: &mut dyn FnMut(usize,
 
 /// [`read`], streaming line-based files larger than `stream_above` bytes
 /// (tests stream small files through it).
-#[cfg(test)]
 pub(crate) fn read_streaming_above(
     tree: &Tree,
     candidate: &Candidate,

@@ -291,39 +291,11 @@ impl Batch<'_> {
             .iter()
             .map(|rows| begin(rows, self.group, self.file))
             .collect();
-        // The batch's rows are found by their place, learnt in the first pass.
-        let slot = |table: usize, ordinal: usize| {
-            let i = *self.runs.owners[table].get(ordinal)?;
-            self.range.contains(&i).then(|| i - self.range.start)
-        };
-        let wanted = ["step", "timestamp", "metrics"];
-        read_table(
-            self.conn,
-            self.file,
-            TABLES[METRICS],
-            &wanted,
-            problems,
-            |ordinal| slot(METRICS, ordinal).is_some(),
-            |ordinal, row| {
-                let Some(i) = slot(METRICS, ordinal) else {
-                    return;
-                };
-                let Some(values) = row.get("metrics").and_then(|t| parse_object(t, bad_json))
-                else {
-                    return;
-                };
-                let step = row.get("step").and_then(|s| s.trim().parse::<u64>().ok());
-                let time = time_of(
-                    row.get("timestamp")
-                        .map(|t| Value::String(t.to_string()))
-                        .as_ref(),
-                );
-                let m = &mut making[i];
-                m.real = true;
-                m.metrics
-                    .add(&mut m.run, &Entry { step, time, values }, self.file);
-            },
-        );
+        self.scan(METRICS, problems, bad_json, |i, entry| {
+            let m = &mut making[i];
+            m.real = true;
+            m.metrics.add(&mut m.run, &entry, self.file);
+        });
         let mut placed: Vec<Vec<(f64, u64)>> = Vec::with_capacity(making.len());
         for m in &mut making {
             let adder = std::mem::replace(&mut m.metrics, Adder::new(None));
@@ -332,41 +304,18 @@ impl Batch<'_> {
             m.system = Adder::new(m.start.or_else(|| at.first().map(|(t, _)| *t)));
             placed.push(at);
         }
-        if has_table(self.conn, TABLES[SYSTEM]) {
-            let wanted = ["timestamp", "metrics"];
-            read_table(
-                self.conn,
-                self.file,
-                TABLES[SYSTEM],
-                &wanted,
-                problems,
-                |ordinal| slot(SYSTEM, ordinal).is_some(),
-                |ordinal, row| {
-                    let Some(i) = slot(SYSTEM, ordinal) else {
-                        return;
-                    };
-                    let Some(values) = row.get("metrics").and_then(|t| parse_object(t, bad_json))
-                    else {
-                        return;
-                    };
-                    let time = time_of(
-                        row.get("timestamp")
-                            .map(|t| Value::String(t.to_string()))
-                            .as_ref(),
-                    );
-                    let at = &placed[i];
-                    let step = time.map(|t| {
-                        let before = at.partition_point(|(when, _)| *when <= t);
-                        at.get(before.saturating_sub(1))
-                            .map_or(0, |(_, step)| *step)
-                    });
-                    let m = &mut making[i];
-                    m.real = true;
-                    m.system
-                        .add(&mut m.run, &Entry { step, time, values }, self.file);
-                },
-            );
-        }
+        self.scan(SYSTEM, problems, bad_json, |i, mut entry| {
+            // A system reading belongs to the training step logged last before it.
+            let at = &placed[i];
+            entry.step = entry.time.map(|t| {
+                let before = at.partition_point(|(when, _)| *when <= t);
+                at.get(before.saturating_sub(1))
+                    .map_or(0, |(_, step)| *step)
+            });
+            let m = &mut making[i];
+            m.real = true;
+            m.system.add(&mut m.run, &entry, self.file);
+        });
         making
             .into_iter()
             .filter(|m| m.real)
@@ -375,6 +324,50 @@ impl Batch<'_> {
                 m.run
             })
             .collect()
+    }
+
+    /// Hand each row of `table` that belongs to the batch, and whose metrics
+    /// parse, to `each` as an entry, with its run's index in the batch.
+    fn scan(
+        &self,
+        table: usize,
+        problems: &mut Vec<Problem>,
+        bad_json: &mut BadJson,
+        mut each: impl FnMut(usize, Entry),
+    ) {
+        if self.runs.owners[table].is_empty() {
+            return;
+        }
+        // The batch's rows are found by their place, learnt in the first pass.
+        let slot = |ordinal: usize| {
+            let i = *self.runs.owners[table].get(ordinal)?;
+            self.range.contains(&i).then(|| i - self.range.start)
+        };
+        let wanted = ["step", "timestamp", "metrics"];
+        let keep = |ordinal| slot(ordinal).is_some();
+        read_table(
+            self.conn,
+            self.file,
+            TABLES[table],
+            &wanted,
+            problems,
+            keep,
+            |ordinal, row| {
+                let (Some(i), Some(values)) = (
+                    slot(ordinal),
+                    row.get("metrics").and_then(|t| parse_object(t, bad_json)),
+                ) else {
+                    return;
+                };
+                let step = row.get("step").and_then(|s| s.trim().parse::<u64>().ok());
+                let time = time_of(
+                    row.get("timestamp")
+                        .map(|t| Value::String(t.to_string()))
+                        .as_ref(),
+                );
+                each(i, Entry { step, time, values });
+            },
+        );
     }
 }
 

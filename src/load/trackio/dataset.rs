@@ -145,10 +145,23 @@ fn rows_from_array(text: &str, file: &str) -> (Vec<Row>, Vec<Problem>) {
     (rows, problems)
 }
 
-/// A file's rows made into runs one by one. File-level problems go to the
-/// first run, which waits in its place until the file is read (or to a run
+/// Make each row that `rows` hands over into its run, and hand that to
+/// `out` at once. `rows` returns the file's problems: they go to the first
+/// run, which waits in its place until the file is read (or to a run
 /// standing for the file when it gave none).
-pub(super) struct RowRuns<'f> {
+pub(super) fn read_rows(
+    base: &Run,
+    file: &str,
+    out: &mut FileRuns,
+    rows: impl FnOnce(&mut dyn FnMut(Row)) -> Vec<Problem>,
+) {
+    let mut runs = RowRuns::new(file);
+    let problems = rows(&mut |row| runs.add(&row, out));
+    runs.finish(base, problems, out);
+}
+
+/// A file's rows made into runs one by one (see [`read_rows`]).
+struct RowRuns<'f> {
     file: &'f str,
     group: String,
     count: usize,
@@ -157,7 +170,7 @@ pub(super) struct RowRuns<'f> {
 }
 
 impl<'f> RowRuns<'f> {
-    pub(super) fn new(file: &'f str) -> RowRuns<'f> {
+    fn new(file: &'f str) -> RowRuns<'f> {
         RowRuns {
             file,
             group: dataset_group(file),
@@ -168,7 +181,7 @@ impl<'f> RowRuns<'f> {
     }
 
     /// The next row into its run, handed over.
-    pub(super) fn add(&mut self, row: &Row, out: &mut FileRuns) {
+    fn add(&mut self, row: &Row, out: &mut FileRuns) {
         let mut run = run_from_row(row, self.count, &self.group, self.file);
         self.count += 1;
         self.names.place(&mut run, self.file);
@@ -179,7 +192,7 @@ impl<'f> RowRuns<'f> {
     }
 
     /// The file is read: hand over its first run with the file's `problems`.
-    pub(super) fn finish(self, base: &Run, problems: Vec<Problem>, out: &mut FileRuns) {
+    fn finish(self, base: &Run, problems: Vec<Problem>, out: &mut FileRuns) {
         match self.first {
             Some((place, mut first)) => {
                 first.problems.splice(0..0, problems);

@@ -104,12 +104,11 @@ pub fn read_each(base: Run, sources: &[SourceText], sink: &mut RunSink) {
         let streamed = source.to_stream().filter(|s| !starts_an_array(s));
         if let Some(streamed) = streamed {
             // A large dataset of JSON lines: a row at a time from disk.
-            let mut out = FileRuns { sink, io };
-            let mut runs = dataset::RowRuns::new(&source.rel);
             let lines = streamed.lines().longest(dataset::MAX_ROW_BYTES);
-            let problems =
-                dataset::each_line_row(lines, &source.rel, &mut |row| runs.add(&row, &mut out));
-            runs.finish(&base, problems, &mut out);
+            let mut out = FileRuns { sink, io };
+            dataset::read_rows(&base, &source.rel, &mut out, |each| {
+                dataset::each_line_row(lines, &source.rel, each)
+            });
             continue;
         }
         let loaded = match source.load() {
@@ -133,18 +132,17 @@ pub fn read_each(base: Run, sources: &[SourceText], sink: &mut RunSink) {
         } else if loaded.bytes().starts_with(PARQUET_MAGIC) {
             let (rows, stopped) = parquet_rows::rows_from_parquet(loaded.bytes());
             drop(loaded);
-            let mut problems = Vec::new();
-            let mut runs = dataset::RowRuns::new(&source.rel);
-            for row in rows {
-                runs.add(&row, &mut out);
-            }
-            problems.extend(stopped.map(|why| Problem::error(&source.rel, None, why)));
-            runs.finish(&base, problems, &mut out);
+            dataset::read_rows(&base, &source.rel, &mut out, |each| {
+                rows.into_iter().for_each(each);
+                stopped
+                    .map(|why| Problem::error(&source.rel, None, why))
+                    .into_iter()
+                    .collect()
+            });
         } else {
-            let mut runs = dataset::RowRuns::new(&source.rel);
-            let problems =
-                dataset::each_row(loaded.text(), &source.rel, |row| runs.add(&row, &mut out));
-            runs.finish(&base, problems, &mut out);
+            dataset::read_rows(&base, &source.rel, &mut out, |each| {
+                dataset::each_row(loaded.text(), &source.rel, each)
+            });
         }
     }
     let read: Vec<&str> = sources.iter().map(|s| s.rel.as_str()).collect();
