@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::tree_bytes;
+use common::{build_with, tree_bytes};
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,23 +18,6 @@ fn runboard(args: &[&str]) -> Output {
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("example_experiments")
-}
-
-fn build_into(root: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "build",
-        root.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let output = runboard(&args);
-    assert!(
-        output.status.success(),
-        "build failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
 }
 
 fn runs_json(site: &Path) -> Vec<Value> {
@@ -71,7 +54,7 @@ fn last_value_after(text: &str, label: &str) -> f64 {
 fn builds_every_example_run_with_pages_charts_and_exports() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    build_into(&examples(), &site, &[]);
+    build_with(&examples(), &site, &[]);
     for file in [
         "index.html",
         "experiments.md",
@@ -118,7 +101,7 @@ fn builds_every_example_run_with_pages_charts_and_exports() {
 fn numbers_in_runs_json_equal_what_the_logs_say() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    build_into(&examples(), &site, &[]);
+    build_with(&examples(), &site, &[]);
     let runs = runs_json(&site);
 
     let base = "successful/2026-03-02_tinyllama-base";
@@ -179,7 +162,7 @@ fn numbers_in_runs_json_equal_what_the_logs_say() {
 fn run_pages_show_problems_events_samples_and_artifacts() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    build_into(&examples(), &site, &[]);
+    build_with(&examples(), &site, &[]);
     let runs = runs_json(&site);
     let page = |path: &str| {
         let id = run_by_path(&runs, path)["id"].as_str().unwrap().to_string();
@@ -226,7 +209,7 @@ fn run_pages_show_problems_events_samples_and_artifacts() {
 fn the_index_overlays_the_runs_of_each_group() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    build_into(&examples(), &site, &[]);
+    build_with(&examples(), &site, &[]);
     let index = fs::read_to_string(site.join("index.html")).unwrap();
     assert!(index.contains("<h2>Comparisons</h2>"));
     let groups = [
@@ -270,7 +253,7 @@ fn the_index_overlays_the_runs_of_each_group() {
 fn a_sweep_gets_a_group_page_and_its_seeds_fold_into_one_row() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    build_into(&examples(), &site, &[]);
+    build_with(&examples(), &site, &[]);
     let page = fs::read_to_string(site.join("groups/lr-sweep/index.html")).unwrap();
     assert!(
         !site.join("groups/failed").exists(),
@@ -339,7 +322,7 @@ fn a_sweep_gets_a_group_page_and_its_seeds_fold_into_one_row() {
 fn run_pages_offer_other_x_axes_and_group_system_charts() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    build_into(&examples(), &site, &[]);
+    build_with(&examples(), &site, &[]);
     let dir = site.join("runs/lr-sweep-lr-1e-3");
     let page = fs::read_to_string(dir.join("index.html")).unwrap();
     for axis in ["wall_time", "epoch"] {
@@ -371,7 +354,7 @@ fn hostile_names_and_values_are_escaped_everywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
     let hostile = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
-    build_into(&hostile, &site, &[]);
+    build_with(&hostile, &site, &[]);
     let runs = runs_json(&site);
     assert_eq!(
         runs[0]["name"], "<script>alert(1)</script>",
@@ -411,8 +394,8 @@ fn hostile_names_and_values_are_escaped_everywhere() {
 fn two_builds_and_any_thread_count_give_identical_trees() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    build_into(&examples(), &a, &["--jobs", "1"]);
-    build_into(&examples(), &b, &["--jobs", "4"]);
+    build_with(&examples(), &a, &["--jobs", "1"]);
+    build_with(&examples(), &b, &["--jobs", "4"]);
     let (ta, tb) = (tree_bytes(&a), tree_bytes(&b));
     assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
     for (rel, bytes) in &ta {
@@ -424,7 +407,7 @@ fn two_builds_and_any_thread_count_give_identical_trees() {
 fn links_are_relative_and_nothing_is_fetched() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    build_into(&examples(), &site, &[]);
+    build_with(&examples(), &site, &[]);
     for (rel, bytes) in tree_bytes(&site) {
         if rel.ends_with(".html") {
             let text = String::from_utf8(bytes).unwrap();
@@ -519,7 +502,7 @@ fn an_empty_tree_gives_a_site_that_says_so() {
     let root = tmp.path().join("empty");
     fs::create_dir(&root).unwrap();
     let site = tmp.path().join("site");
-    let out = build_into(&root, &site, &[]);
+    let out = build_with(&root, &site, &[]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no runs found"));
     assert!(fs::read_to_string(site.join("index.html"))
         .unwrap()
@@ -531,7 +514,7 @@ fn an_empty_tree_gives_a_site_that_says_so() {
 fn a_previous_site_survives_a_failed_build_and_is_replaced_by_a_good_one() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    build_into(&examples(), &site, &[]);
+    build_with(&examples(), &site, &[]);
     let before = tree_bytes(&site);
     let templates = tmp.path().join("t");
     fs::create_dir(&templates).unwrap();
@@ -570,8 +553,8 @@ fn output_inside_root_is_skipped_and_runs_in_it_are_not_read_twice() {
     )
     .unwrap();
     let site = root.join("site");
-    build_into(&root, &site, &[]);
-    build_into(&root, &site, &[]);
+    build_with(&root, &site, &[]);
+    build_with(&root, &site, &[]);
     let runs = runs_json(&site);
     assert_eq!(runs.len(), 1, "the site inside ROOT is not read as input");
     assert_eq!(runs[0]["group"], "");
@@ -598,7 +581,7 @@ fn formats_lists_every_reader_in_order() {
 fn group_by_a_param_makes_its_values_the_groups() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    build_into(&examples(), &site, &["--group-by", "lr"]);
+    build_with(&examples(), &site, &["--group-by", "lr"]);
     let runs: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(site.join("data/runs.json")).unwrap()).unwrap();
     let group_of = |path: &str| {

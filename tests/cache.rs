@@ -3,49 +3,35 @@
 
 mod common;
 
-use common::{assert_same_trees, tree_bytes};
+use common::{assert_same_trees, build_with, tree_bytes};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn runboard(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_runboard"))
-        .args(args)
-        .output()
-        .expect("runboard runs");
-    assert!(
-        output.status.success(),
-        "runboard {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
 
 /// Build `root` into `out` with `extra` flags; the summary line.
 fn build(root: &Path, out: &Path, extra: &[&str]) -> String {
-    let mut args = vec![
-        "build",
-        root.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let stderr = String::from_utf8(runboard(&args).stderr).unwrap();
+    let stderr = String::from_utf8(build_with(root, out, extra).stderr).unwrap();
     stderr.lines().last().unwrap_or_default().to_string()
 }
 
-/// A copy of example_experiments to change.
-fn examples_copy(into: &Path) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("example_experiments");
-    for entry in walkdir::WalkDir::new(&src) {
+/// Copy the folder `src` to `dst`.
+fn copy_tree(src: &Path, dst: &Path) {
+    for entry in walkdir::WalkDir::new(src) {
         let entry = entry.unwrap();
-        let to = into.join(entry.path().strip_prefix(&src).unwrap());
+        let to = dst.join(entry.path().strip_prefix(src).unwrap());
         if entry.file_type().is_dir() {
             fs::create_dir_all(&to).unwrap();
         } else {
             fs::copy(entry.path(), &to).unwrap();
         }
     }
+}
+
+/// A copy of example_experiments to change.
+fn examples_copy(into: &Path) -> PathBuf {
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("example_experiments"),
+        into,
+    );
     into.to_path_buf()
 }
 
@@ -142,28 +128,18 @@ fn a_damaged_cache_is_rebuilt_not_trusted() {
     assert_same_trees(&site, &fresh, "after the cache was damaged");
 }
 
-/// Copy the folder `from` of `root` to `to`.
-fn copy_run(root: &Path, from: &str, to: &str) {
-    for entry in walkdir::WalkDir::new(root.join(from)) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(root.join(from)).unwrap();
-        let dest = root.join(to).join(rel);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-        } else {
-            fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
 #[test]
 fn folders_drawn_for_another_id_or_group_page_are_right_at_any_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
     let root = examples_copy(&tmp.path().join("exp"));
     // `lr_sweep/lr-1e-3` slugs to the id and group page of `lr-sweep/lr-1e-3`,
     // which come first: its folder is drawn for them and must be drawn again.
-    copy_run(&root, "lr-sweep/lr-1e-3", "lr_sweep/lr-1e-3");
-    copy_run(&root, "lr-sweep/lr-1e-4", "lr_sweep/lr-1e-4");
+    for run in ["lr-1e-3", "lr-1e-4"] {
+        copy_tree(
+            &root.join("lr-sweep").join(run),
+            &root.join("lr_sweep").join(run),
+        );
+    }
     let one = tmp.path().join("one");
     build(&root, &one, &["--no-cache", "-j", "1"]);
     let page = |id: &str| fs::read_to_string(one.join("runs").join(id).join("index.html")).unwrap();

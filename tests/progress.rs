@@ -1,21 +1,10 @@
 //! The progress bar stays off a stderr that is not a terminal (CI logs, pipes),
 //! and a build still ends with its one summary line.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn runboard(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_runboard"))
-        .args(args)
-        .output()
-        .expect("runboard runs");
-    assert!(
-        output.status.success(),
-        "runboard failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+use common::runboard_ok;
+use std::path::Path;
 
 fn examples() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -63,7 +52,7 @@ fn parse_built(line: &str) -> (usize, usize, String, f64) {
 fn a_piped_build_has_no_progress_bar_and_ends_with_the_summary_line() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    let output = runboard(&["build", &examples(), "--out", site.to_str().unwrap()]);
+    let output = runboard_ok(&["build", &examples(), "--out", site.to_str().unwrap()]);
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_no_bar(&stderr);
     let last = stderr.lines().last().expect("a summary line");
@@ -80,7 +69,7 @@ fn a_piped_build_has_no_progress_bar_and_ends_with_the_summary_line() {
 fn quiet_builds_and_checks_print_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("site");
-    let built = runboard(&[
+    let built = runboard_ok(&[
         "build",
         &examples(),
         "-o",
@@ -88,13 +77,13 @@ fn quiet_builds_and_checks_print_nothing() {
         "--quiet",
     ]);
     assert_eq!(String::from_utf8_lossy(&built.stderr), "");
-    let checked = runboard(&["check", &examples(), "--quiet"]);
+    let checked = runboard_ok(&["check", &examples(), "--quiet"]);
     assert_eq!(String::from_utf8_lossy(&checked.stderr), "");
 }
 
 #[test]
 fn a_piped_check_has_no_progress_bar() {
-    let output = runboard(&["check", &examples()]);
+    let output = runboard_ok(&["check", &examples()]);
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_no_bar(&stderr);
     assert!(

@@ -6,24 +6,37 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
-/// Build `root` into `out` with the real binary, assert it succeeded, and return runs.json.
-pub fn build(root: &Path, out: &Path) -> Vec<Value> {
+/// Run the real binary with `args` and assert it succeeded.
+pub fn runboard_ok(args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_runboard"))
-        .args([
-            "build",
-            root.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
+        .args(args)
         .output()
         .expect("runboard runs");
     assert!(
         output.status.success(),
-        "build failed: {}",
+        "runboard {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    output
+}
+
+/// Build `root` into `out` with `extra` flags and assert it succeeded.
+pub fn build_with(root: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "build",
+        root.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    runboard_ok(&args)
+}
+
+/// Build `root` into `out` with the real binary, assert it succeeded, and return runs.json.
+pub fn build(root: &Path, out: &Path) -> Vec<Value> {
+    build_with(root, out, &[]);
     let text = fs::read_to_string(out.join("data/runs.json")).unwrap();
     serde_json::from_str::<Value>(&text)
         .unwrap()
