@@ -11,7 +11,7 @@
 //! goes to plotters' backend unchanged, on the same buffer.
 
 use super::glyphs;
-use super::stroke::{merge_spans, stroke};
+use super::stroke::{merge_spans, stroke, stroke_columns};
 use plotters::prelude::*;
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle};
@@ -72,8 +72,34 @@ impl<'a> Raster<'a> {
         }
     }
 
+    /// Rows `first..=last` of `column` in `ink`: a curve's stroke, a column at a time.
+    fn paint_column(&mut self, column: i32, first: i32, last: i32, ink: Ink) {
+        let (w, h) = (self.size.0 as usize, self.size.1 as i64);
+        let (first, last) = ((first as i64).max(0), (last as i64).min(h - 1));
+        if column < 0 || column as usize >= w || first > last {
+            return;
+        }
+        let stride = w * 3;
+        let start = first as usize * stride + column as usize * 3;
+        let end = last as usize * stride + column as usize * 3 + 3;
+        if let Some(pixels) = self.rgb.get_mut(start..end) {
+            for pixel in pixels.chunks_mut(stride) {
+                ink.put(pixel);
+            }
+        }
+    }
+
     fn stroke_path(&mut self, path: &[BackendCoord], width: u32, color: BackendColor) {
         let size = self.size;
+        let Some(ink) = Ink::of(color) else {
+            return;
+        };
+        // A column is one interval, painted once: right for opaque and translucent alike.
+        if stroke_columns(path, width, size, |column, first, last| {
+            self.paint_column(column, first, last, ink)
+        }) {
+            return;
+        }
         if color.alpha >= 1.0 {
             // Opaque: a pixel painted twice (where segments meet) is painted the same.
             stroke(path, width, size, |row, first, last| {

@@ -37,6 +37,115 @@ pub(super) fn stroke(
     }
 }
 
+/// The pixels of [`stroke`], column by column: `(column, first_row,
+/// last_row)`, each column at most once. Only for a path that never goes
+/// back in x (a curve over steps), where the stroke meets every pixel column
+/// in one interval; returns false, having called nothing, for any other
+/// path (and for a dot), which [`stroke`] draws.
+///
+/// Why: a noisy curve of a few thousand points is mostly steep segments,
+/// and [`stroke`] works through every row of every segment; here each
+/// segment costs the few columns it spans. The interval is exact: for a
+/// path that is a function of x, a point `(c, y)` is within `r` of it
+/// exactly when `y` lies between the lowest and highest reach of the
+/// segments' capsules at `c`, and a capsule's reach is a concave maximum
+/// with a closed form (see [`reach`]).
+pub(super) fn stroke_columns(
+    path: &[BackendCoord],
+    width: u32,
+    (w, h): (u32, u32),
+    mut span: impl FnMut(i32, i32, i32),
+) -> bool {
+    if path.windows(2).any(|p| p[1].0 < p[0].0) || path.windows(2).all(|p| p[0] == p[1]) {
+        return false;
+    }
+    let r = width as f64 / 2.0;
+    let shift = if width % 2 == 0 { 0.5 } else { 0.0 };
+    let at = |p: BackendCoord| (p.0 as f64 - shift, p.1 as f64 - shift);
+    let x_max = w as f64 + 1.0;
+    // Columns touched, as offsets into `reach_of`; far-off coordinates are
+    // clamped first, like the capsules' rows.
+    let column_of = |x: f64| x.clamp(-1.0, x_max);
+    let mut reach_of = vec![(f64::INFINITY, f64::NEG_INFINITY); w as usize];
+    for pair in path.windows(2).filter(|p| p[0] != p[1]) {
+        let (a, b) = (at(pair[0]), at(pair[1]));
+        let first = (floor(column_of(a.0 - r)) + 1).max(0);
+        let last = (-floor(-column_of(b.0 + r)) - 1).min(w as i64 - 1);
+        let segment = Segment::new(a, b, r);
+        for c in first..=last {
+            if let Some((lo, hi)) = segment.reach(c as f64) {
+                let slot = &mut reach_of[c as usize];
+                *slot = (least(slot.0, lo), most(slot.1, hi));
+            }
+        }
+    }
+    let y_max = h as f64 + 1.0;
+    for (c, &(lo, hi)) in reach_of.iter().enumerate() {
+        if lo < hi {
+            // Rows strictly inside (lo, hi), on the canvas.
+            let first = (floor(lo.clamp(-1.0, y_max)) + 1).max(0);
+            let last = (-floor(-hi.clamp(-1.0, y_max)) - 1).min(h as i64 - 1);
+            if first <= last {
+                span(c as i32, first as i32, last as i32);
+            }
+        }
+    }
+    true
+}
+
+/// A segment `a`-`b` (`a.0 <= b.0`) stroked `r` from its centre line, met by vertical lines.
+struct Segment {
+    a: (f64, f64),
+    b: (f64, f64),
+    r: f64,
+    /// `dy / dx`, or None when vertical.
+    slope: Option<f64>,
+    /// How far left or right of the column the capsule's highest and lowest
+    /// reach lie on the segment's line: `r * slope / sqrt(1 + slope²)`.
+    offset: f64,
+}
+
+impl Segment {
+    fn new(a: (f64, f64), b: (f64, f64), r: f64) -> Segment {
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let slope = (dx != 0.0).then(|| dy / dx);
+        let offset = slope.map_or(0.0, |m| r * m / (1.0 + m * m).sqrt());
+        Segment {
+            a,
+            b,
+            r,
+            slope,
+            offset,
+        }
+    }
+
+    /// The lowest and highest y whose point `(c, y)` is within `r` of the
+    /// segment, if any. On the segment's part within `r` of column `c`, the
+    /// point `x` reaches `y(x) ± sqrt(r² - (x - c)²)`: a linear function plus
+    /// a concave (or minus a convex) one, so each extreme is where its
+    /// derivative vanishes, `x = c ∓ offset`, clamped to that part.
+    fn reach(&self, c: f64) -> Option<(f64, f64)> {
+        let (a, b, r) = (self.a, self.b, self.r);
+        let (x0, x1) = (most(a.0, c - r), least(b.0, c + r));
+        if x0 > x1 {
+            return None;
+        }
+        let disc = |x: f64| (r * r - (x - c) * (x - c)).max(0.0).sqrt();
+        match self.slope {
+            None => {
+                let half = disc(a.0);
+                Some((least(a.1, b.1) - half, most(a.1, b.1) + half))
+            }
+            Some(m) => {
+                let y = |x: f64| a.1 + (x - a.0) * m;
+                let high = (c + self.offset).clamp(x0, x1);
+                let low = (c - self.offset).clamp(x0, x1);
+                Some((y(low) - disc(low), y(high) + disc(high)))
+            }
+        }
+    }
+}
+
 /// `v.floor()` for the small values here (within a canvas of the origin),
 /// without the libm call that `f64::floor` is on a baseline x86-64 build.
 fn floor(v: f64) -> i64 {
@@ -224,6 +333,96 @@ mod tests {
         assert_eq!(px.len(), 40 * 3);
         assert!(pixels(&[(i32::MIN, i32::MIN), (i32::MAX, i32::MAX)], 3).len() < 40 * 30);
         assert!(pixels(&[(500, 500), (600, 600)], 3).is_empty());
+    }
+
+    /// Pixels of a path stroked column by column, as a set, each column once.
+    fn column_pixels(
+        path: &[BackendCoord],
+        width: u32,
+        size: (u32, u32),
+    ) -> Option<std::collections::BTreeSet<(i32, i32)>> {
+        let mut set = std::collections::BTreeSet::new();
+        let mut columns = std::collections::BTreeSet::new();
+        let drawn = stroke_columns(path, width, size, |column, first, last| {
+            assert!(first <= last && 0 <= first && (last as u32) < size.1);
+            assert!(columns.insert(column), "column {column} twice");
+            set.extend((first..=last).map(|y| (column, y)));
+        });
+        drawn.then_some(set)
+    }
+
+    /// How far pixel `p`'s centre is from the path (the stroke's centre line).
+    fn distance(p: (i32, i32), path: &[BackendCoord], width: u32) -> f64 {
+        let shift = if width % 2 == 0 { 0.5 } else { 0.0 };
+        let (px, py) = (p.0 as f64 + shift, p.1 as f64 + shift);
+        path.windows(2)
+            .map(|s| {
+                let (ax, ay) = (s[0].0 as f64, s[0].1 as f64);
+                let (dx, dy) = (s[1].0 as f64 - ax, s[1].1 as f64 - ay);
+                let len2 = dx * dx + dy * dy;
+                let t = if len2 == 0.0 {
+                    0.0
+                } else {
+                    (((px - ax) * dx + (py - ay) * dy) / len2).clamp(0.0, 1.0)
+                };
+                ((px - ax - t * dx).powi(2) + (py - ay - t * dy).powi(2)).sqrt()
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// Column by column gives the capsules' pixels on curves that go
+    /// forward in x (noisy, steep, flat, vertical steps, off the canvas),
+    /// bar pixels whose centre is, to rounding, exactly half the width away.
+    #[test]
+    fn columns_give_the_capsules_pixels_on_forward_paths() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: i32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as i32
+        };
+        let size = (60, 45);
+        for case in 0..400 {
+            let width = 1 + (case % 6) as u32;
+            let mut x = next(20) - 10;
+            let path: Vec<BackendCoord> = (0..2 + next(30))
+                .map(|_| {
+                    x += next(4);
+                    let y = match case % 4 {
+                        0 => next(45),
+                        1 => 20 + next(3),
+                        2 => next(200) - 80,
+                        _ => (x / 3) * 2,
+                    };
+                    (x, y)
+                })
+                .collect();
+            let Some(columns) = column_pixels(&path, width, size) else {
+                assert!(path.windows(2).all(|p| p[0] == p[1]), "{path:?}");
+                continue;
+            };
+            let mut capsules = std::collections::BTreeSet::new();
+            stroke(&path, width, size, |row, first, last| {
+                capsules.extend((first..=last).map(|x| (x, row)))
+            });
+            for p in columns.symmetric_difference(&capsules) {
+                let d = distance(*p, &path, width);
+                assert!(
+                    (d - width as f64 / 2.0).abs() < 1e-9,
+                    "case {case}, width {width}: pixel {p:?} at {d} in one only; {path:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn columns_leave_backward_paths_and_dots_to_the_capsules() {
+        assert!(column_pixels(&[(10, 10), (5, 12), (20, 3)], 3, (40, 30)).is_none());
+        assert!(column_pixels(&[(10, 10), (10, 10)], 3, (40, 30)).is_none());
+        assert!(column_pixels(&[], 3, (40, 30)).is_none());
+        let far = column_pixels(&[(i32::MIN, 0), (0, 15), (i32::MAX, i32::MAX)], 3, (40, 30));
+        assert!(far.is_some_and(|px| !px.is_empty() && px.len() < 40 * 30));
     }
 
     #[test]
