@@ -74,20 +74,27 @@ pub fn write_shared(
     }
     staging.write(".nojekyll", b"")?;
     let group_pages = compare::group_pages(digests);
-    let comparisons = write_groups(theme, title, digests, staging, options, cache)?;
-    let mut index_view = view::index_view(title, digests, comparisons);
+    // The exports need nothing the charts make: written beside them, since
+    // this is the one stretch of a build that is not spread over runs.
+    let (comparisons, exported) = rayon::join(
+        || write_groups(theme, title, digests, staging, options, cache),
+        || -> Result<()> {
+            staging.write(
+                "experiments.md",
+                markdown::experiments_md(title, digests).as_bytes(),
+            )?;
+            staging.write("data/runs.json", runs_json(digests)?.as_bytes())?;
+            staging.write("data/runs.csv", exports::runs_csv(digests)?.as_bytes())?;
+            staging.write_with("data/training_runs_comparison.json", |out| {
+                exports::write_comparison_json(digests, out)
+            })
+        },
+    );
+    exported?;
+    let mut index_view = view::index_view(title, digests, comparisons?);
     index_view.table.link_groups(&group_pages);
     let index = theme.render("index.html", &index_view)?;
     staging.write("index.html", index.as_bytes())?;
-    staging.write(
-        "experiments.md",
-        markdown::experiments_md(title, digests).as_bytes(),
-    )?;
-    staging.write("data/runs.json", runs_json(digests)?.as_bytes())?;
-    staging.write("data/runs.csv", exports::runs_csv(digests)?.as_bytes())?;
-    staging.write_with("data/training_runs_comparison.json", |out| {
-        exports::write_comparison_json(digests, out)
-    })?;
     Ok(())
 }
 

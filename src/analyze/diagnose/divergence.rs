@@ -140,19 +140,26 @@ pub fn loss_spikes(c: &Curves, t: &Thresholds) -> Option<Diagnostic> {
         window.clear();
         window.extend(points[lo..hi].iter().map(|p| p.1));
         let local = median_in_place(&mut window);
+        let value = points[i].1;
+        let high = local * (1.0 + t.spike_min_rise);
+        // The cheap tests first: nearly every point is below `high`, and
+        // the spread and the way back are only needed for the few that are not.
+        if !(local > 0.0 && value > high) {
+            continue;
+        }
         deviations.clear();
         deviations.extend(window.iter().map(|v| (v - local).abs()));
         let sigma = median_in_place(&mut deviations) * 1.4826;
-        let value = points[i].1;
-        let high = local * (1.0 + t.spike_min_rise);
-        let is_jump = local > 0.0 && value > local + t.spike_sigmas * sigma && value > high;
+        if value <= local + t.spike_sigmas * sigma {
+            continue;
+        }
         // Isolated: the points after it are back near the local level (a level
         // shift or the start of a divergence is not a spike).
         let after =
             &points[(i + 1).min(points.len())..(i + 1 + SPIKE_HALF_WINDOW).min(points.len())];
         let came_back =
             median(&after.iter().map(|p| p.1).collect::<Vec<_>>()).is_some_and(|m| m < high);
-        if !(is_jump && came_back) {
+        if !came_back {
             continue;
         }
         match spikes.last_mut() {
