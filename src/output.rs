@@ -81,10 +81,12 @@ impl Staging {
 
     /// Write a file at `rel` through `fill`, buffered, without holding it whole
     /// in memory (a 10M-point run's run.json is over a gigabyte as text).
+    /// The writer's type is named, not `dyn Write`, so a serializer's many
+    /// small writes are inlined copies into the buffer, not calls.
     pub fn write_with(
         &self,
         rel: &str,
-        fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+        fill: impl FnOnce(&mut std::io::BufWriter<fs::File>) -> std::io::Result<()>,
     ) -> Result<()> {
         let path = self.path_of(rel)?;
         if let Some(parent) = path.parent() {

@@ -265,7 +265,7 @@ pub fn write_run(
     // largest cost after the charts; `jq .` indents it for reading.
     staging.write_with(&format!("{dir}/run.json"), |out| {
         serde_json::to_writer(&mut *out, &a.run).map_err(std::io::Error::other)?;
-        out.write_all(b"\n")
+        std::io::Write::write_all(out, b"\n")
     })?;
     Ok(RunFolder { notes, lone })
 }
