@@ -161,6 +161,13 @@ impl Run {
 
     /// Add a point to the series named `name`, creating it (classified) if needed.
     pub fn push_point(&mut self, name: &str, source: &str, point: Point) {
+        let slot = self.series_slot(name, source);
+        self.metrics[slot].points.push(point);
+    }
+
+    /// Where the series named `name` is in `metrics`, created (classified,
+    /// empty) if needed: for a reader that pushes many points to few series.
+    pub fn series_slot(&mut self, name: &str, source: &str) -> usize {
         let fresh = |index: &HashMap<String, usize>, metrics: &[Series]| {
             index.len() == metrics.len()
                 && index
@@ -177,17 +184,13 @@ impl Run {
                 .map(|(i, s)| (s.name.clone(), i))
                 .collect();
         }
-        let found = self.series_index.get(name).copied();
-        match found {
-            Some(i) => self.metrics[i].points.push(point),
-            None => {
-                let mut series = Series::new(name, source);
-                series.points.push(point);
-                self.series_index
-                    .insert(name.to_string(), self.metrics.len());
-                self.metrics.push(series);
-            }
+        if let Some(&slot) = self.series_index.get(name) {
+            return slot;
         }
+        self.series_index
+            .insert(name.to_string(), self.metrics.len());
+        self.metrics.push(Series::new(name, source));
+        self.metrics.len() - 1
     }
 
     /// Sort series into their stable display order and each series by step.

@@ -90,25 +90,28 @@ pub fn decode(data: &[u8]) -> Result<Event, String> {
     Event::decode(data).map_err(|e| e.to_string())
 }
 
-/// What one summary value holds, as far as a run is concerned.
+/// What one summary value holds, as far as a run is concerned. The tag is
+/// the event's own bytes: a file of thousands of events has a handful of
+/// tags, and the reader names each once.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Scalar {
+pub enum Scalar<'a> {
     /// A number under this tag.
-    Number(String, f64),
+    Number(&'a [u8], f64),
     /// A `scalars` tensor whose number could not be read.
-    Unreadable(String, String),
+    Unreadable(&'a [u8], String),
 }
 
 /// The scalars of an event, in the order written; other plugins are skipped.
-pub fn scalars(event: &Event) -> Vec<Scalar> {
-    let Some(summary) = &event.summary else {
-        return Vec::new();
-    };
-    summary.value.iter().filter_map(scalar).collect()
+pub fn scalars(event: &Event) -> impl Iterator<Item = Scalar<'_>> {
+    event
+        .summary
+        .iter()
+        .flat_map(|summary| &summary.value)
+        .filter_map(scalar)
 }
 
-fn scalar(value: &Value) -> Option<Scalar> {
-    let tag = String::from_utf8_lossy(&value.tag).into_owned();
+fn scalar(value: &Value) -> Option<Scalar<'_>> {
+    let tag = value.tag.as_slice();
     if let Some(v) = value.simple_value {
         return Some(Scalar::Number(tag, f64::from(v)));
     }
@@ -234,11 +237,11 @@ mod tests {
             tensor_value("lr", "scalars", typed),
             tensor_value("keras", "graph_keras_model", Tensor::default()),
         ]);
-        let got = scalars(&event);
+        let got: Vec<Scalar> = scalars(&event).collect();
         assert_eq!(got.len(), 3);
-        assert!(matches!(&got[0], Scalar::Number(t, v) if t == "loss" && v.is_nan()));
-        assert_eq!(got[1], Scalar::Number("epoch_loss".into(), 0.25));
-        assert_eq!(got[2], Scalar::Number("lr".into(), 2.5));
+        assert!(matches!(&got[0], Scalar::Number(t, v) if *t == b"loss" && v.is_nan()));
+        assert_eq!(got[1], Scalar::Number(b"epoch_loss", 0.25));
+        assert_eq!(got[2], Scalar::Number(b"lr", 2.5));
     }
 
     #[test]
@@ -251,7 +254,8 @@ mod tests {
                 ..Tensor::default()
             },
         )]);
-        assert!(matches!(&scalars(&event)[0], Scalar::Unreadable(t, _) if t == "x"));
+        let got: Vec<Scalar> = scalars(&event).collect();
+        assert!(matches!(&got[..], [Scalar::Unreadable(t, _)] if *t == b"x"));
     }
 
     #[test]

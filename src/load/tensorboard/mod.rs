@@ -26,6 +26,7 @@ use crate::load::mlflow::clock::iso_from_unix_ms;
 use crate::load::{FolderView, SourceText};
 use crate::model::{Point, Problem, Run};
 use event::Scalar;
+use std::collections::HashMap;
 
 /// Subfolders that hold one split of a run (Keras' `TensorBoard` callback).
 const SPLIT_FOLDERS: &[&str] = &["train", "validation", "val", "eval", "test"];
@@ -106,7 +107,8 @@ fn split_prefix(run_path: &str, rel: &str) -> String {
 /// One scalar as read, with its absolute wall time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reading {
-    pub name: String,
+    /// Its series: an index into [`EventFile::names`].
+    pub name: usize,
     pub step: u64,
     pub value: f64,
     pub wall_time: Option<f64>,
@@ -116,6 +118,8 @@ pub struct Reading {
 #[derive(Debug, Default)]
 pub struct EventFile {
     pub rel: String,
+    /// Each series' name (`<prefix>/<tag>`) once, in the order first read.
+    pub names: Vec<String>,
     pub readings: Vec<Reading>,
     /// Earliest and latest wall time of any event (Unix seconds).
     pub span: Option<(f64, f64)>,
@@ -144,6 +148,8 @@ pub fn read_event_file(bytes: &[u8], rel: &str, prefix: &str) -> EventFile {
         out.problems
             .push(Problem::warning(rel, None, issue.message));
     }
+    // Tag bytes to their index in `out.names`: named once, not once a reading.
+    let mut known: HashMap<Vec<u8>, usize> = HashMap::new();
     for rec in records {
         let event = match event::decode(rec.data) {
             Ok(event) => event,
@@ -163,21 +169,35 @@ pub fn read_event_file(bytes: &[u8], rel: &str, prefix: &str) -> EventFile {
         }
         for scalar in event::scalars(&event) {
             match scalar {
-                Scalar::Number(tag, value) => out.readings.push(Reading {
-                    name: if prefix.is_empty() {
-                        tag
-                    } else {
-                        format!("{prefix}/{tag}")
-                    },
-                    step: u64::try_from(event.step).unwrap_or(0),
-                    value,
-                    wall_time: wall,
-                }),
-                Scalar::Unreadable(tag, why) => out.problems.push(Problem::warning(
-                    rel,
-                    None,
-                    format!("record {}: scalar {tag:?}: {why}; skipped", rec.number),
-                )),
+                Scalar::Number(tag, value) => {
+                    let name = match known.get(tag) {
+                        Some(&name) => name,
+                        None => {
+                            let tag_text = String::from_utf8_lossy(tag);
+                            out.names.push(if prefix.is_empty() {
+                                tag_text.into_owned()
+                            } else {
+                                format!("{prefix}/{tag_text}")
+                            });
+                            known.insert(tag.to_vec(), out.names.len() - 1);
+                            out.names.len() - 1
+                        }
+                    };
+                    out.readings.push(Reading {
+                        name,
+                        step: u64::try_from(event.step).unwrap_or(0),
+                        value,
+                        wall_time: wall,
+                    });
+                }
+                Scalar::Unreadable(tag, why) => {
+                    let tag = String::from_utf8_lossy(tag);
+                    out.problems.push(Problem::warning(
+                        rel,
+                        None,
+                        format!("record {}: scalar {tag:?}: {why}; skipped", rec.number),
+                    ));
+                }
             }
         }
     }
@@ -195,6 +215,12 @@ fn fill_run(run: &mut Run, files: Vec<EventFile>) {
     for file in files {
         torn |= file.torn;
         run.problems.extend(file.problems);
+        // Each name's series is found once, not once a point.
+        let series: Vec<usize> = file
+            .names
+            .iter()
+            .map(|name| run.series_slot(name, &file.rel))
+            .collect();
         for r in file.readings {
             let point = Point {
                 step: r.step,
@@ -202,7 +228,7 @@ fn fill_run(run: &mut Run, files: Vec<EventFile>) {
                 wall_time: r.wall_time.zip(start).map(|(w, s)| w - s),
                 epoch: None,
             };
-            run.push_point(&r.name, &file.rel, point);
+            run.metrics[series[r.name]].points.push(point);
         }
     }
     if let Some((first, last)) = span {

@@ -158,7 +158,7 @@ fn reads_the_real_keras_files() {
     let loss: Vec<&Reading> = file
         .readings
         .iter()
-        .filter(|r| r.name == "train/epoch_loss")
+        .filter(|r| file.names[r.name] == "train/epoch_loss")
         .collect();
     assert!(!loss.is_empty());
     assert!(loss.iter().all(|r| r.value.is_finite()));
