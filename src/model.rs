@@ -168,25 +168,33 @@ impl Run {
     /// Where the series named `name` is in `metrics`, created (classified,
     /// empty) if needed: for a reader that pushes many points to few series.
     pub fn series_slot(&mut self, name: &str, source: &str) -> usize {
-        let fresh = |index: &HashMap<String, usize>, metrics: &[Series]| {
-            index.len() == metrics.len()
-                && index
-                    .get(name)
-                    .is_none_or(|&i| metrics.get(i).is_some_and(|s| s.name == name))
-        };
-        if !fresh(&self.series_index, &self.metrics) {
-            #[cfg(test)]
-            INDEX_REBUILDS.with(|n| n.set(n.get() + 1));
-            self.series_index = self
-                .metrics
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.name.clone(), i))
-                .collect();
+        // One hash of `name` on the common path: the index is trusted while it
+        // has an entry per series and the entry found names its series; a
+        // reader that pushed to `metrics` directly makes it stale, so rebuild.
+        if self.series_index.len() == self.metrics.len() {
+            match self.series_index.get(name) {
+                Some(&slot) if self.metrics.get(slot).is_some_and(|s| s.name == name) => {
+                    return slot
+                }
+                None => return self.add_series(name, source),
+                Some(_) => {}
+            }
         }
-        if let Some(&slot) = self.series_index.get(name) {
-            return slot;
+        #[cfg(test)]
+        INDEX_REBUILDS.with(|n| n.set(n.get() + 1));
+        self.series_index = self
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect();
+        match self.series_index.get(name) {
+            Some(&slot) => slot,
+            None => self.add_series(name, source),
         }
+    }
+
+    fn add_series(&mut self, name: &str, source: &str) -> usize {
         self.series_index
             .insert(name.to_string(), self.metrics.len());
         self.metrics.push(Series::new(name, source));
