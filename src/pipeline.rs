@@ -71,9 +71,9 @@ pub struct Drawn {
 
 /// The first pass for one candidate.
 pub fn load_candidate(site: &Site, (index, candidate): (usize, &Candidate)) -> Result<Loaded> {
-    let key = site.cache.map(|_| {
+    let key = site.cache.map(|cache| {
         let thresholds = format!("{:?}", site.settings.diagnostics);
-        cache::candidate_key(site.tree, candidate, &thresholds)
+        cache::candidate_key(site.tree, candidate, &thresholds, Some(&cache.file_hashes))
     });
     if let (Some(cache), Some(key)) = (site.cache, key) {
         if let Some(digests) = cache.digests(key) {

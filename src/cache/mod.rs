@@ -11,6 +11,10 @@
 //!   images), keyed by its digests' key, its place among them, its id, group
 //!   and group page, the title, the templates and the chart options.
 //!
+//! Reading every file a build depends on to hash it is itself most of a build
+//! with nothing changed; [`file_hashes`] remembers each file's hash by its
+//! `stat` so that an unchanged file is not read again.
+//!
 //! The tool is the running binary itself (its size and modification time),
 //! so a rebuilt runboard never trusts what an older one wrote. The cache is only ever an
 //! optimization: an entry that cannot be read is made anew, one that cannot be
@@ -20,12 +24,15 @@
 //! cache too, so such a site must be rebuilt with `--no-cache`. After a build,
 //! entries it did not use are removed, so the cache holds one site's worth.
 
+mod file_hashes;
+
+pub use file_hashes::FileHashes;
+
 use crate::analyze::Analyzed;
 use crate::discover::Tree;
 use crate::load::Candidate;
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -78,19 +85,17 @@ impl KeyMaker {
     /// A file's content, read in 64 KiB chunks; a file that cannot be read
     /// adds its error (reading it will fail the same way and say so).
     pub fn file(&mut self, path: &Path) -> &mut KeyMaker {
-        let mut hasher = Xxh3::new();
-        let read = fs::File::open(path).and_then(|mut file| {
-            let mut buf = [0u8; 64 << 10];
-            loop {
-                let n = file.read(&mut buf)?;
-                if n == 0 {
-                    return Ok(());
-                }
-                hasher.update(&buf[..n]);
-            }
-        });
-        match read {
-            Ok(()) => self.number(1).bytes(&hasher.digest128().to_le_bytes()),
+        self.file_via(path, None)
+    }
+
+    /// [`KeyMaker::file`], its hash taken from `memory` when it remembers the file as it is.
+    pub fn file_via(&mut self, path: &Path, memory: Option<&FileHashes>) -> &mut KeyMaker {
+        let hash = match memory {
+            Some(memory) => memory.hash(path),
+            None => fs::File::open(path).and_then(|mut f| file_hashes::hash_content(&mut f)),
+        };
+        match hash {
+            Ok(hash) => self.number(1).bytes(&hash.to_le_bytes()),
             Err(e) => self.number(0).text(&e.to_string()),
         }
     }
@@ -128,7 +133,12 @@ pub fn tool_fingerprint() -> u128 {
 }
 
 /// The key of a candidate's digests: see the module documentation.
-pub fn candidate_key(tree: &Tree, candidate: &Candidate, thresholds: &str) -> Key {
+pub fn candidate_key(
+    tree: &Tree,
+    candidate: &Candidate,
+    thresholds: &str,
+    memory: Option<&FileHashes>,
+) -> Key {
     let mut key = KeyMaker::new("digests");
     key.bytes(&tool_fingerprint().to_le_bytes())
         .text(thresholds);
@@ -138,29 +148,42 @@ pub fn candidate_key(tree: &Tree, candidate: &Candidate, thresholds: &str) -> Ke
         key.text(&root_name.to_string_lossy());
     }
     let mut read = BTreeSet::new();
-    add_candidate(&mut key, candidate, &mut read);
-    add_listing(&mut key, tree, &candidate.dir, &read);
+    add_candidate(&mut key, candidate, &mut read, memory);
+    add_listing(&mut key, tree, &candidate.dir, &read, memory);
     key.finish()
 }
 
 /// A candidate's format, folder and files (names, sizes, content), and its guests'.
-fn add_candidate<'a>(key: &mut KeyMaker, c: &'a Candidate, read: &mut BTreeSet<&'a str>) {
+fn add_candidate<'a>(
+    key: &mut KeyMaker,
+    c: &'a Candidate,
+    read: &mut BTreeSet<&'a str>,
+    memory: Option<&FileHashes>,
+) {
     key.text(c.format.name)
         .text(&c.dir)
         .number(c.files.len() as u64);
     for file in &c.files {
-        key.text(&file.rel).number(file.size).file(&file.real);
+        key.text(&file.rel)
+            .number(file.size)
+            .file_via(&file.real, memory);
         read.insert(&file.rel);
     }
     key.number(c.guests.len() as u64);
     for guest in &c.guests {
-        add_candidate(key, guest, read);
+        add_candidate(key, guest, read, memory);
     }
 }
 
 /// Everything at or below folder `dir` (its artifacts and their sizes), by
 /// name and size, and by content when small and not already hashed as read.
-fn add_listing(key: &mut KeyMaker, tree: &Tree, dir: &str, read: &BTreeSet<&str>) {
+fn add_listing(
+    key: &mut KeyMaker,
+    tree: &Tree,
+    dir: &str,
+    read: &BTreeSet<&str>,
+    memory: Option<&FileHashes>,
+) {
     for (rel, folder) in tree.folders_below(dir) {
         key.text(rel).number(folder.subdirs.len() as u64);
         for name in &folder.subdirs {
@@ -170,7 +193,7 @@ fn add_listing(key: &mut KeyMaker, tree: &Tree, dir: &str, read: &BTreeSet<&str>
         for file in &folder.files {
             key.text(&file.rel).number(file.size);
             if file.size <= HASHED_LISTING_BYTES && !read.contains(file.rel.as_str()) {
-                key.file(&file.real);
+                key.file_via(&file.real, memory);
             }
         }
     }
@@ -183,6 +206,8 @@ pub struct Cache {
     used: Mutex<BTreeSet<String>>,
     /// Numbers temporary entry names, which also carry the process id.
     temp: AtomicU64,
+    /// Input files' hashes, remembered from the last build.
+    pub file_hashes: FileHashes,
 }
 
 impl Cache {
@@ -207,6 +232,7 @@ impl Cache {
             dir: dir.to_path_buf(),
             used: Mutex::new(BTreeSet::new()),
             temp: AtomicU64::new(0),
+            file_hashes: FileHashes::open(dir),
         })
     }
 
@@ -313,8 +339,10 @@ impl Cache {
         });
     }
 
-    /// Remove every entry this build did not use (and leftovers of killed builds).
+    /// Remove every entry this build did not use (and leftovers of killed
+    /// builds), and keep the input files' hashes it used for the next build.
     pub fn prune(&self) {
+        self.file_hashes.save();
         let Ok(used) = self.used.lock() else {
             return;
         };
@@ -425,7 +453,7 @@ mod tests {
                 .into_iter()
                 .find(|c| c.dir == "m")
                 .expect("m is a run");
-            candidate_key(&tree, &candidate, "")
+            candidate_key(&tree, &candidate, "", None)
         };
         let before = key();
         fs::write(root.join("m/sub/sample.png"), "png").unwrap();
