@@ -97,47 +97,58 @@ pub fn comparison_json(runs: &[Analyzed]) -> Result<String> {
     Ok(String::from_utf8(out)?)
 }
 
-/// [`comparison_json`] written to `out` a run at a time: for a thousand runs
-/// it is over a hundred megabytes, too much to hold as one value.
+/// [`comparison_json`] written to `out` a few runs at a time: for a thousand
+/// runs it is over a hundred megabytes, too much to hold at once. The runs'
+/// entries are made and formatted in parallel, a chunk at a time: written one
+/// after another they were a quarter of a cached 1,000-run rebuild.
 pub fn write_comparison_json(
     runs: &[Analyzed],
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    use rayon::prelude::*;
     let timestamp = runs
         .iter()
         .flat_map(|a| [a.run.ended.as_deref(), a.run.started.as_deref()])
         .flatten()
         .max()
         .map_or(Value::Null, |t| Value::String(t.to_string()));
-    let doc = ComparisonDoc { runs, timestamp };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
-    out.write_all(b"\n")
-}
-
-/// The comparison document, its keys in the sorted order a JSON object of them would have.
-struct ComparisonDoc<'a> {
-    runs: &'a [Analyzed],
-    timestamp: Value,
-}
-
-impl serde::Serialize for ComparisonDoc<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(3))?;
-        map.serialize_entry("comparison_table", &comparison_table(self.runs))?;
-        map.serialize_entry("runs", &ComparisonRuns(self.runs))?;
-        map.serialize_entry("timestamp", &self.timestamp)?;
-        map.end()
+    // What serde_json's pretty printer writes for the document, its keys in
+    // the sorted order a JSON object of them would have.
+    out.write_all(b"{\n  \"comparison_table\": ")?;
+    serde_json::to_writer(&mut *out, &comparison_table(runs))?;
+    out.write_all(b",\n  \"runs\": [")?;
+    let chunk = rayon::current_num_threads().max(1) * 8;
+    for (c, runs_chunk) in runs.chunks(chunk).enumerate() {
+        let entries: Vec<Vec<u8>> = runs_chunk
+            .par_iter()
+            .map(|a| pretty_at_depth_two(&comparison_run(a)))
+            .collect();
+        for (i, entry) in entries.iter().enumerate() {
+            out.write_all(if c == 0 && i == 0 { b"\n" } else { b",\n" })?;
+            out.write_all(entry)?;
+        }
     }
+    out.write_all(if runs.is_empty() { b"]" } else { b"\n  ]" })?;
+    out.write_all(b",\n  \"timestamp\": ")?;
+    serde_json::to_writer(&mut *out, &timestamp)?;
+    out.write_all(b"\n}\n")
 }
 
-/// The runs' entries, each made as it is written.
-struct ComparisonRuns<'a>(&'a [Analyzed]);
-
-impl serde::Serialize for ComparisonRuns<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(comparison_run))
+/// `value` pretty-printed as an element of the document's `runs` list: every
+/// line indented by four spaces. Strings escape their newlines, so each raw
+/// newline is the printer's.
+fn pretty_at_depth_two(value: &Value) -> Vec<u8> {
+    let text = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    out.extend_from_slice(b"    ");
+    let mut rest = text.as_slice();
+    while let Some(at) = memchr::memchr(b'\n', rest) {
+        out.extend_from_slice(&rest[..=at]);
+        out.extend_from_slice(b"    ");
+        rest = &rest[at + 1..];
     }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// The series a comparison entry carries, by the seed tools' names.
@@ -333,6 +344,23 @@ mod tests {
             table.starts_with("Run  ") && table.lines().count() == 4,
             "{table}"
         );
+    }
+
+    #[test]
+    fn the_comparison_file_is_what_serde_would_pretty_print() {
+        // Across chunk boundaries, empty, and with strings holding newlines.
+        for count in [0, 1, 37] {
+            let runs: Vec<Analyzed> = (0..count)
+                .map(|i| run(&format!("r{i}\nline"), 1e-4, &[(20, 2.5 + i as f64)]))
+                .collect();
+            let whole = json!({
+                "comparison_table": comparison_table(&runs),
+                "runs": runs.iter().map(comparison_run).collect::<Vec<_>>(),
+                "timestamp": runs.iter().flat_map(|a| [a.run.ended.clone(), a.run.started.clone()]).flatten().max(),
+            });
+            let expected = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+            assert_eq!(comparison_json(&runs).unwrap(), expected, "{count} runs");
+        }
     }
 
     #[test]
