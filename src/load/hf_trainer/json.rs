@@ -153,18 +153,11 @@ struct Element {
 /// byte-at-a-time walk was 6% of a build.
 fn scan(text: &str) -> Pieces {
     let bytes = text.as_bytes();
-    let mut pieces = Pieces::default();
+    let mut structure = Structure::default();
     let mut lines = LineCounter::default();
-    let mut depth = 0usize;
-    let (mut expect_key, mut after_colon) = (false, false);
-    let mut key: Option<String> = None;
-    let mut value_start: Option<usize> = None;
-    let (mut in_history, mut element_pending) = (false, false);
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        let waiting_for_a_start =
-            (depth == 1 && after_colon) || (in_history && depth == 2 && element_pending);
-        if !STRUCTURAL[usize::from(b)] && !waiting_for_a_start {
+        if !STRUCTURAL[usize::from(b)] && !structure.waiting_for_a_start() {
             // Indentation, numbers and literals change nothing here: skip them in a tight loop.
             i += 1;
             while bytes.get(i).is_some_and(|&b| !STRUCTURAL[usize::from(b)]) {
@@ -172,69 +165,121 @@ fn scan(text: &str) -> Pieces {
             }
             continue;
         }
-        if b.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        if depth == 1 && after_colon {
-            after_colon = false;
-            value_start = Some(i);
-            if b == b'[' && key.as_deref() == Some("log_history") && !pieces.saw_history {
-                (in_history, element_pending, pieces.saw_history) = (true, true, true);
-                depth += 1;
-                i += 1;
-                continue;
-            }
-        }
-        if in_history && depth == 2 && element_pending && b != b']' {
-            pieces.entries.push(Element {
-                start: i,
-                end: None,
-                line: lines.line_at(bytes, i),
-            });
-            element_pending = false;
-        }
-        match b {
-            b'"' => {
+        if !b.is_ascii_whitespace() {
+            structure.visit(text, i, || lines.line_at(bytes, i));
+            if b == b'"' {
                 let close = string_end(bytes, i + 1);
-                if depth == 1 && expect_key && close < bytes.len() {
-                    key = text
-                        .get(i..=close)
-                        .and_then(|k| serde_json::from_str(k).ok());
+                if close < bytes.len() {
+                    structure.string_closed(text, i, close);
                 }
                 i = close;
             }
-            b'{' | b'[' => {
-                depth += 1;
-                if depth == 1 {
-                    expect_key = b == b'{';
-                }
-            }
-            b'}' | b']' => {
-                if in_history && depth == 3 {
-                    close_element(&mut pieces, i + 1);
-                } else if in_history && depth == 2 {
-                    close_element(&mut pieces, i);
-                    in_history = false;
-                } else if depth == 1 {
-                    finish_value(&mut pieces, &mut key, &mut value_start, text, i);
-                }
-                depth = depth.saturating_sub(1);
-            }
-            b',' if depth == 1 => {
-                finish_value(&mut pieces, &mut key, &mut value_start, text, i);
-                expect_key = true;
-            }
-            b',' if in_history && depth == 2 => {
-                close_element(&mut pieces, i);
-                element_pending = true;
-            }
-            b':' if depth == 1 => (expect_key, after_colon) = (false, true),
-            _ => {}
         }
         i += 1;
     }
-    pieces
+    structure.pieces
+}
+
+/// What the scan knows outside strings: the nesting, the top-level key and
+/// value under way, and where `log_history`'s elements are.
+#[derive(Default)]
+struct Structure {
+    pieces: Pieces,
+    depth: usize,
+    expect_key: bool,
+    after_colon: bool,
+    key: Option<String>,
+    value_start: Option<usize>,
+    in_history: bool,
+    element_pending: bool,
+}
+
+impl Structure {
+    /// The next byte that is not whitespace starts a top-level value or a
+    /// `log_history` element, so it matters even when it is not structure.
+    fn waiting_for_a_start(&self) -> bool {
+        (self.depth == 1 && self.after_colon)
+            || (self.in_history && self.depth == 2 && self.element_pending)
+    }
+
+    /// The byte at `i`, outside strings and not whitespace (a string's
+    /// opening quote included); `line` gives its line, asked only when an
+    /// element starts there.
+    fn visit(&mut self, text: &str, i: usize, line: impl FnOnce() -> usize) {
+        let Some(&b) = text.as_bytes().get(i) else {
+            return;
+        };
+        if self.depth == 1 && self.after_colon {
+            self.after_colon = false;
+            self.value_start = Some(i);
+            let is_history = self.key.as_deref() == Some("log_history");
+            if b == b'[' && is_history && !self.pieces.saw_history {
+                (self.in_history, self.element_pending) = (true, true);
+                self.pieces.saw_history = true;
+                self.depth += 1;
+                return;
+            }
+        }
+        if self.in_history && self.depth == 2 && self.element_pending && b != b']' {
+            self.pieces.entries.push(Element {
+                start: i,
+                end: None,
+                line: line(),
+            });
+            self.element_pending = false;
+        }
+        match b {
+            b'{' | b'[' => {
+                self.depth += 1;
+                if self.depth == 1 {
+                    self.expect_key = b == b'{';
+                }
+            }
+            b'}' | b']' => {
+                if self.in_history && self.depth == 3 {
+                    self.close_element(i + 1);
+                } else if self.in_history && self.depth == 2 {
+                    self.close_element(i);
+                    self.in_history = false;
+                } else if self.depth == 1 {
+                    self.finish_value(text, i);
+                }
+                self.depth = self.depth.saturating_sub(1);
+            }
+            b',' if self.depth == 1 => {
+                self.finish_value(text, i);
+                self.expect_key = true;
+            }
+            b',' if self.in_history && self.depth == 2 => {
+                self.close_element(i);
+                self.element_pending = true;
+            }
+            b':' if self.depth == 1 => (self.expect_key, self.after_colon) = (false, true),
+            _ => {}
+        }
+    }
+
+    /// The string whose quotes are at `open` and `close` ended: a top-level key, maybe.
+    fn string_closed(&mut self, text: &str, open: usize, close: usize) {
+        if self.depth == 1 && self.expect_key {
+            self.key = text
+                .get(open..=close)
+                .and_then(|k| serde_json::from_str(k).ok());
+        }
+    }
+
+    fn close_element(&mut self, end: usize) {
+        if let Some(last) = self.pieces.entries.last_mut() {
+            last.end.get_or_insert(end);
+        }
+    }
+
+    fn finish_value(&mut self, text: &str, end: usize) {
+        if let (Some(k), Some(s)) = (self.key.take(), self.value_start.take()) {
+            let trimmed = s + text.get(s..end).map_or(0, |v| v.trim_end().len());
+            self.pieces.values.push((k, s, trimmed));
+        }
+    }
 }
 
 /// The bytes that can change the scan's state outside strings.
@@ -276,25 +321,6 @@ impl LineCounter {
         self.newlines += span.iter().filter(|&&b| b == b'\n').count();
         self.counted_to = self.counted_to.max(at);
         self.newlines + 1
-    }
-}
-
-fn close_element(pieces: &mut Pieces, end: usize) {
-    if let Some(last) = pieces.entries.last_mut() {
-        last.end.get_or_insert(end);
-    }
-}
-
-fn finish_value(
-    pieces: &mut Pieces,
-    key: &mut Option<String>,
-    start: &mut Option<usize>,
-    text: &str,
-    end: usize,
-) {
-    if let (Some(k), Some(s)) = (key.take(), start.take()) {
-        let trimmed = s + text.get(s..end).map_or(0, |v| v.trim_end().len());
-        pieces.values.push((k, s, trimmed));
     }
 }
 
@@ -394,17 +420,13 @@ mod tests {
         }
     }
 
-    /// The byte-at-a-time scan `scan` replaced, kept as its oracle.
+    /// The byte-at-a-time walk `scan` replaced, kept as its oracle: every
+    /// byte looked at, strings followed escape by escape, every newline counted.
     fn scan_bytewise(text: &str) -> Pieces {
-        let bytes = text.as_bytes();
-        let mut pieces = Pieces::default();
-        let (mut depth, mut line) = (0usize, 1usize);
+        let mut structure = Structure::default();
+        let mut line = 1;
         let (mut in_string, mut escaped, mut string_start) = (false, false, 0);
-        let (mut expect_key, mut after_colon) = (false, false);
-        let mut key: Option<String> = None;
-        let mut value_start: Option<usize> = None;
-        let (mut in_history, mut element_pending) = (false, false);
-        for (i, &b) in bytes.iter().enumerate() {
+        for (i, &b) in text.as_bytes().iter().enumerate() {
             if b == b'\n' {
                 line += 1;
             }
@@ -414,67 +436,17 @@ mod tests {
                     b'\\' => escaped = true,
                     b'"' => {
                         in_string = false;
-                        if depth == 1 && expect_key {
-                            key = text
-                                .get(string_start..=i)
-                                .and_then(|k| serde_json::from_str(k).ok());
-                        }
+                        structure.string_closed(text, string_start, i);
                     }
                     _ => {}
                 }
-                continue;
-            }
-            if b.is_ascii_whitespace() {
-                continue;
-            }
-            if depth == 1 && after_colon {
-                after_colon = false;
-                value_start = Some(i);
-                if b == b'[' && key.as_deref() == Some("log_history") && !pieces.saw_history {
-                    (in_history, element_pending, pieces.saw_history) = (true, true, true);
-                    depth += 1;
-                    continue;
+            } else if !b.is_ascii_whitespace() {
+                structure.visit(text, i, || line);
+                if b == b'"' {
+                    (in_string, string_start) = (true, i);
                 }
-            }
-            if in_history && depth == 2 && element_pending && b != b']' {
-                pieces.entries.push(Element {
-                    start: i,
-                    end: None,
-                    line,
-                });
-                element_pending = false;
-            }
-            match b {
-                b'"' => (in_string, string_start) = (true, i),
-                b'{' | b'[' => {
-                    depth += 1;
-                    if depth == 1 {
-                        expect_key = b == b'{';
-                    }
-                }
-                b'}' | b']' => {
-                    if in_history && depth == 3 {
-                        close_element(&mut pieces, i + 1);
-                    } else if in_history && depth == 2 {
-                        close_element(&mut pieces, i);
-                        in_history = false;
-                    } else if depth == 1 {
-                        finish_value(&mut pieces, &mut key, &mut value_start, text, i);
-                    }
-                    depth = depth.saturating_sub(1);
-                }
-                b',' if depth == 1 => {
-                    finish_value(&mut pieces, &mut key, &mut value_start, text, i);
-                    expect_key = true;
-                }
-                b',' if in_history && depth == 2 => {
-                    close_element(&mut pieces, i);
-                    element_pending = true;
-                }
-                b':' if depth == 1 => (expect_key, after_colon) = (false, true),
-                _ => {}
             }
         }
-        pieces
+        structure.pieces
     }
 }
