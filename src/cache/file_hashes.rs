@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use xxhash_rust::xxh3::Xxh3;
 
 /// How long before its hashing a file must have last changed to be remembered.
-pub const SETTLED: Duration = Duration::from_secs(2);
+const SETTLED: Duration = Duration::from_secs(2);
 
 /// The file in the cache folder that holds the hashes.
 const FILE_NAME: &str = "file-hashes.json";
@@ -33,7 +33,7 @@ const FILE_NAME: &str = "file-hashes.json";
 #[cfg(test)]
 thread_local! {
     /// Files this thread read to hash them, for tests.
-    pub(super) static FILES_READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static FILES_READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// What `stat` says of a file, as far as its content is concerned.

@@ -174,13 +174,14 @@ pub fn read_event_file(bytes: &[u8], rel: &str, prefix: &str) -> EventFile {
                         Some(&name) => name,
                         None => {
                             let tag_text = String::from_utf8_lossy(tag);
+                            let name = out.names.len();
                             out.names.push(if prefix.is_empty() {
                                 tag_text.into_owned()
                             } else {
                                 format!("{prefix}/{tag_text}")
                             });
-                            known.insert(tag.to_vec(), out.names.len() - 1);
-                            out.names.len() - 1
+                            known.insert(tag.to_vec(), name);
+                            name
                         }
                     };
                     out.readings.push(Reading {
