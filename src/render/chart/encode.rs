@@ -1,27 +1,10 @@
 //! From what plotters drew to what we hand out: the SVG re-headed so it scales
-//! in a page, the bitmap encoded as PNG.
+//! in a page. (The PNG is encoded by its [`super::canvas`].)
 //!
 //! Kept apart from the drawing because it depends on plotters' output format,
 //! not on the chart: if that format changes, this is the one file to look at.
 
 use super::{SVG_UNITS, WIDTH};
-
-/// PNG file bytes of an RGB image of `w` x `h` pixels. Fast deflate, which
-/// codes runs of zero bytes and little else, and the Up filter: a chart's
-/// rows mostly repeat the row above (white margins, the plot's background and
-/// vertical grid lines), so they filter to zeros, and nothing is carried along
-/// a row. On a build's charts Up took 12% fewer instructions than Sub (about
-/// 7% less time) for files 2% smaller; Paeth and the adaptive search (five
-/// filters tried on every row) make smaller files, at more of the time.
-pub(super) fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    use image::ImageEncoder;
-    let mut png = Vec::new();
-    PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::Up)
-        .write_image(rgb, w, h, image::ColorType::Rgb8)
-        .map_err(|e| format!("encoding chart PNG: {e}"))?;
-    Ok(png)
-}
 
 fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")

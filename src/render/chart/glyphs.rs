@@ -8,8 +8,9 @@
 //! build, and this was about as costly as drawing the curves. Here a glyph's
 //! inked pixels are kept per character and size and replayed at the place
 //! plotters' `ab_glyph` font puts them (kerning, advance and baseline as it
-//! computes them), so the pixels are the same as plotters' (a test compares
-//! them) and do not depend on what was drawn before, or on which thread.
+//! computes them), so the pixels are where plotters puts them (a test
+//! compares them) and do not depend on what was drawn before, or on which
+//! thread.
 
 use super::style::{FONT_BYTES, FONT_FAMILY};
 use ab_glyph::{Font, FontRef, ScaleFont};

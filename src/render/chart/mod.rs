@@ -15,14 +15,17 @@
 //! This file is the public face and the order of work; the stages live beside it:
 //! [`prepare`] smooths, reduces and measures the spec, [`draw`] lays out the plot,
 //! [`legend`] the title, legend and footnote, [`marks`] the glyphs those share,
-//! [`raster`] is the PNG's canvas (plotters' bitmap with our own wide lines,
-//! from [`stroke`], and text, from [`glyphs`]),
-//! [`encode`] turns what plotters drew into the document we hand out. Pure
+//! [`raster`] draws the PNG (plotters' bitmap, redone in [`bitmap`], with our
+//! own wide lines, from [`stroke`], and text, from [`glyphs`]) on an indexed
+//! [`canvas`], which also encodes it; [`encode`] turns plotters' SVG into the
+//! document we hand out. Pure
 //! helpers with their own tests are [`reduce`], [`smooth`], [`axis`] (log or
 //! linear, and its ticks) and [`ticks`]; [`style`] holds the font, palette and
 //! pixel arithmetic.
 
 mod axis;
+mod bitmap;
+mod canvas;
 mod draw;
 mod encode;
 mod glyphs;
@@ -243,17 +246,18 @@ fn png_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<Vec
     // the edges; supersampling it again cost three quarters of a build.
     let (w, h) = (WIDTH * PNG_SCALE, height * PNG_SCALE);
     thread_local! {
-        static CANVAS: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        static CANVAS: std::cell::RefCell<canvas::Canvas> =
+            std::cell::RefCell::new(canvas::Canvas::new(0, 0));
     }
     CANVAS.with(|canvas| {
-        let mut rgb = canvas.borrow_mut();
-        rgb.resize((w * h * 3) as usize, 0);
+        let mut canvas = canvas.borrow_mut();
+        canvas.reset(w, h);
         {
-            let root = raster::Raster::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            let root = raster::Raster::new(&mut canvas).into_drawing_area();
             draw::draw_chart(&root, spec, data, PNG_SCALE as f64)?;
             root.present().map_err(fail)?;
         }
-        encode::encode_png(&rgb, w, h)
+        canvas.encode_png()
     })
 }
 
@@ -314,8 +318,10 @@ mod tests {
     fn png_is_1280x720() {
         let png = render_png(&demo_spec()).unwrap();
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
-        let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
-        assert_eq!((img.width(), img.height()), (1280, 720));
+        let (colour, size, _) = test_support::decode_png(&png);
+        assert_eq!(size, (1280, 720));
+        // The demo's few dozen colours need no more than a palette.
+        assert_eq!(colour, png::ColorType::Indexed);
     }
 
     /// The PNG strokes each line in its palette colour at its width: two
@@ -329,12 +335,11 @@ mod tests {
             line("b", flat(2.0), false),
         ]);
         let png = render_png(&s).unwrap();
-        let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
-            .unwrap()
-            .to_rgb8();
+        let (_, (w, h), rgb) = test_support::decode_png(&png);
+        let pixel = |x: u32, y: u32| &rgb[((y * w + x) * 3) as usize..][..3];
         for color in &PALETTE[..2] {
-            let rows: Vec<u32> = (0..img.height())
-                .filter(|&y| img.get_pixel(640, y).0 == [color.0, color.1, color.2])
+            let rows: Vec<u32> = (0..h)
+                .filter(|&y| pixel(640, y) == [color.0, color.1, color.2])
                 .collect();
             assert_eq!(rows.len(), 4, "{color:?} at rows {rows:?}");
             assert_eq!(rows[3] - rows[0], 3, "one band: {rows:?}");

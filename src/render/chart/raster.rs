@@ -7,91 +7,67 @@
 //! [`Raster`] strokes them itself, as the exact row spans [`super::stroke`]
 //! computes, painted straight into the buffer. Text is placed as plotters
 //! places it, from glyphs rasterized once per thread ([`super::glyphs`]), and
-//! blended here. Everything else (rectangles, circles, polygons, thin lines)
-//! goes to plotters' backend unchanged, on the same buffer.
+//! blended here, its coverage in 64 steps (at most 4 of 255 off plotters' on
+//! any channel) so its anti-aliasing needs at most 64 palette entries. Everything else (rectangles, circles, polygons, thin lines)
+//! is drawn as plotters' bitmap backend draws it ([`super::bitmap`]), on the
+//! same indexed [`Canvas`].
 
+use super::bitmap::{Bitmap, DrawingError};
+use super::canvas::{Canvas, Ink};
 use super::glyphs;
 use super::stroke::{merge_spans, stroke, stroke_columns};
-use plotters::prelude::*;
 use plotters_backend::text_anchor::{HPos, VPos};
-use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle};
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend,
+};
+use std::convert::Infallible;
 
-type BitMapError = <BitMapBackend<'static> as DrawingBackend>::ErrorType;
-type DrawingError = plotters_backend::DrawingErrorKind<BitMapError>;
+/// Steps of a text pixel's coverage.
+const TEXT_LEVELS: u32 = 64;
 
-/// An RGB buffer to draw a chart on: [`BitMapBackend`] but for wide lines
-/// and text, which it paints into the buffer itself.
+/// A canvas to draw a chart on: plotters' bitmap ([`Bitmap`]) but for wide
+/// lines and text, which it paints itself.
 pub(super) struct Raster<'a> {
-    rgb: &'a mut [u8],
-    size: (u32, u32),
+    canvas: &'a mut Canvas,
 }
 
 impl<'a> Raster<'a> {
-    /// Draw on `rgb`, `w * h * 3` bytes, row by row.
-    pub fn with_buffer(rgb: &'a mut [u8], size: (u32, u32)) -> Self {
-        Self { rgb, size }
+    pub fn new(canvas: &'a mut Canvas) -> Self {
+        Self { canvas }
     }
 
-    /// Plotters' backend on the same buffer, for one call.
-    fn bitmap(&mut self) -> Result<BitMapBackend<'_>, DrawingError> {
-        BitMapBackend::with_buffer_and_format(self.rgb, self.size)
-            .map_err(plotters_backend::DrawingErrorKind::DrawingError)
+    /// Plotters' way of drawing, on the same canvas, for one call.
+    fn bitmap(&mut self) -> Bitmap<'_> {
+        Bitmap(self.canvas)
     }
 
-    /// Pixels `first..=last` of `row` in `color`, blended as plotters blends.
-    fn paint(&mut self, row: i32, first: i32, last: i32, color: BackendColor) {
-        let (w, h) = (self.size.0 as i64, self.size.1 as i64);
+    /// Pixels `first..=last` of `row` in `ink`.
+    fn paint(&mut self, row: i32, first: i32, last: i32, ink: Ink) {
+        let (w, h) = self.canvas.size();
+        let (w, h) = (w as i64, h as i64);
         let (row, first, last) = (row as i64, (first as i64).max(0), (last as i64).min(w - 1));
-        if !(0..h).contains(&row) || first > last {
-            return;
-        }
-        let at = |x: i64| ((row * w + x) * 3) as usize;
-        let Some(pixels) = self.rgb.get_mut(at(first)..at(last + 1)) else {
-            return;
-        };
-        match Ink::of(color) {
-            Some(Ink::Set(r, g, b)) => {
-                for p in pixels.chunks_exact_mut(3) {
-                    (p[0], p[1], p[2]) = (r, g, b);
-                }
-            }
-            Some(ink) => pixels.chunks_exact_mut(3).for_each(|p| ink.put(p)),
-            None => {}
-        }
-    }
-
-    /// One pixel, as [`Self::paint`] paints it; the text's many pixels come one at a time.
-    #[inline]
-    fn dot(&mut self, x: i32, y: i32, color: BackendColor) {
-        let (w, h) = self.size;
-        if (x as u32) < w && (y as u32) < h {
-            let i = (y as usize * w as usize + x as usize) * 3;
-            if let (Some(p), Some(ink)) = (self.rgb.get_mut(i..i + 3), Ink::of(color)) {
-                ink.put(p);
-            }
+        if (0..h).contains(&row) && first <= last {
+            let start = (row * w + first) as usize;
+            self.canvas
+                .paint_run(start, (last - first + 1) as usize, ink);
         }
     }
 
     /// Rows `first..=last` of `column` in `ink`: a curve's stroke, a column at a time.
     fn paint_column(&mut self, column: i32, first: i32, last: i32, ink: Ink) {
-        let (w, h) = (self.size.0 as usize, self.size.1 as i64);
+        let (w, h) = self.canvas.size();
+        let (w, h) = (w as usize, h as i64);
         let (first, last) = ((first as i64).max(0), (last as i64).min(h - 1));
-        if column < 0 || column as usize >= w || first > last {
-            return;
-        }
-        let stride = w * 3;
-        let start = first as usize * stride + column as usize * 3;
-        let end = last as usize * stride + column as usize * 3 + 3;
-        if let Some(pixels) = self.rgb.get_mut(start..end) {
-            for pixel in pixels.chunks_mut(stride) {
-                ink.put(pixel);
-            }
+        if column >= 0 && (column as usize) < w && first <= last {
+            let start = first as usize * w + column as usize;
+            self.canvas
+                .paint_strided(start, (last - first + 1) as usize, w, ink);
         }
     }
 
     fn stroke_path(&mut self, path: &[BackendCoord], width: u32, color: BackendColor) {
-        let size = self.size;
-        let Some(ink) = Ink::of(color) else {
+        let size = self.canvas.size();
+        let Some(ink) = Ink::of(color.rgb, color.alpha) else {
             return;
         };
         // A column is one interval, painted once: right for opaque and translucent alike.
@@ -100,10 +76,10 @@ impl<'a> Raster<'a> {
         }) {
             return;
         }
-        if color.alpha >= 1.0 {
+        if let Ink::Set(_) = ink {
             // Opaque: a pixel painted twice (where segments meet) is painted the same.
             stroke(path, width, size, |row, first, last| {
-                self.paint(row, first, last, color)
+                self.paint(row, first, last, ink)
             });
         } else {
             // Translucent: every pixel once, or each join would show as a darker bead.
@@ -112,59 +88,17 @@ impl<'a> Raster<'a> {
                 spans.push((row, first, last))
             });
             for (row, first, last) in merge_spans(spans) {
-                self.paint(row, first, last, color);
+                self.paint(row, first, last, ink);
             }
-        }
-    }
-}
-
-/// A colour as plotters' bitmap lays it on a pixel: set from an alpha of
-/// 255/256 up, mixed in 256ths below, nothing at 0.
-#[derive(Clone, Copy)]
-enum Ink {
-    Set(u8, u8, u8),
-    Mix(u8, u8, u8, u32),
-}
-
-impl Ink {
-    fn of(color: BackendColor) -> Option<Ink> {
-        let (r, g, b) = color.rgb;
-        if color.alpha >= 1.0 - 1.0 / 256.0 {
-            Some(Ink::Set(r, g, b))
-        } else if color.alpha > 0.0 {
-            Some(Ink::Mix(r, g, b, (color.alpha * 256.0).floor() as u32))
-        } else {
-            None
-        }
-    }
-
-    #[inline]
-    fn put(self, p: &mut [u8]) {
-        let mix = |old: &mut u8, new: u8, a: u32| {
-            let (o, n) = (*old as u32, new as u32);
-            *old = if n > o {
-                o + (n - o) * a / 256
-            } else {
-                o - (o - n) * a / 256
-            } as u8;
-        };
-        match (self, p) {
-            (Ink::Set(r, g, b), [pr, pg, pb, ..]) => (*pr, *pg, *pb) = (r, g, b),
-            (Ink::Mix(r, g, b, a), [pr, pg, pb, ..]) => {
-                mix(pr, r, a);
-                mix(pg, g, a);
-                mix(pb, b, a);
-            }
-            _ => {}
         }
     }
 }
 
 impl DrawingBackend for Raster<'_> {
-    type ErrorType = BitMapError;
+    type ErrorType = Infallible;
 
     fn get_size(&self) -> (u32, u32) {
-        self.size
+        self.canvas.size()
     }
 
     fn ensure_prepared(&mut self) -> Result<(), DrawingError> {
@@ -176,8 +110,7 @@ impl DrawingBackend for Raster<'_> {
     }
 
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingError> {
-        self.dot(point.0, point.1, color);
-        Ok(())
+        self.bitmap().draw_pixel(point, color)
     }
 
     fn draw_line<S: BackendStyle>(
@@ -187,7 +120,7 @@ impl DrawingBackend for Raster<'_> {
         style: &S,
     ) -> Result<(), DrawingError> {
         match style.stroke_width() {
-            0 | 1 => self.bitmap()?.draw_line(from, to, style),
+            0 | 1 => self.bitmap().draw_line(from, to, style),
             _ => self.draw_path([from, to], style),
         }
     }
@@ -199,7 +132,7 @@ impl DrawingBackend for Raster<'_> {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingError> {
-        self.bitmap()?
+        self.bitmap()
             .draw_rect(upper_left, bottom_right, style, fill)
     }
 
@@ -211,7 +144,7 @@ impl DrawingBackend for Raster<'_> {
         let color = style.color();
         match style.stroke_width() {
             _ if color.alpha <= 0.0 => Ok(()),
-            0 | 1 => self.bitmap()?.draw_path(path, style),
+            0 | 1 => self.bitmap().draw_path(path, style),
             width => {
                 let path: Vec<BackendCoord> = path.into_iter().collect();
                 self.stroke_path(&path, width, color);
@@ -227,7 +160,7 @@ impl DrawingBackend for Raster<'_> {
         style: &S,
         fill: bool,
     ) -> Result<(), DrawingError> {
-        self.bitmap()?.draw_circle(center, radius, style, fill)
+        self.bitmap().draw_circle(center, radius, style, fill)
     }
 
     fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
@@ -235,7 +168,7 @@ impl DrawingBackend for Raster<'_> {
         vert: I,
         style: &S,
     ) -> Result<(), DrawingError> {
-        self.bitmap()?.fill_polygon(vert, style)
+        self.bitmap().fill_polygon(vert, style)
     }
 
     fn draw_text<TStyle: BackendTextStyle>(
@@ -264,13 +197,24 @@ impl DrawingBackend for Raster<'_> {
         };
         let turn = style.transform();
         let family = style.family();
+        // Coverage in TEXT_LEVELS steps: each text colour then adds at most
+        // that many tints to the palette, so a chart's text does not push it
+        // past the 256 colours an indexed PNG holds.
+        let inks: Vec<Option<Ink>> = (0..=TEXT_LEVELS)
+            .map(|level| {
+                let color = color.mix(level as f64 / TEXT_LEVELS as f64);
+                Ink::of(color.rgb, color.alpha)
+            })
+            .collect();
         let drawn = glyphs::draw_text(family.as_str(), text, style.size(), |x, y, coverage| {
             let (x, y) = turn.transform(x + dx - min_x, y + dy - min_y);
-            let (x, y) = (pos.0 + x, pos.1 + y);
-            self.dot(x, y, color.mix(coverage as f64));
+            let level = (coverage.clamp(0.0, 1.0) * TEXT_LEVELS as f32).round() as usize;
+            if let Some(&Some(ink)) = inks.get(level) {
+                self.canvas.paint_pixel(pos.0 + x, pos.1 + y, ink);
+            }
         });
         if !drawn {
-            return self.bitmap()?.draw_text(text, style, pos);
+            return self.bitmap().draw_text(text, style, pos);
         }
         Ok(())
     }
@@ -281,13 +225,14 @@ impl DrawingBackend for Raster<'_> {
         size: (u32, u32),
         src: &[u8],
     ) -> Result<(), DrawingError> {
-        self.bitmap()?.blit_bitmap(pos, size, src)
+        self.bitmap().blit_bitmap(pos, size, src)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plotters::prelude::*;
 
     /// Through the backend: an opaque line lands on the buffer in its colour
     /// and width; a translucent one is one even tint, with no darker beads
@@ -295,16 +240,17 @@ mod tests {
     #[test]
     fn the_backend_paints_wide_paths_opaque_and_translucent() {
         let (w, h) = (40u32, 30u32);
-        let mut rgb = vec![255u8; (w * h * 3) as usize];
         let blue = RGBColor(0, 0x72, 0xB2);
-        let mut canvas = Raster::with_buffer(&mut rgb, (w, h));
-        canvas
+        let mut canvas = Canvas::new(w, h);
+        let mut raster = Raster::new(&mut canvas);
+        raster
             .draw_path([(5, 5), (35, 5)], &Color::stroke_width(&blue, 3))
             .unwrap();
         let zigzag = [(5, 12), (12, 27), (19, 12), (26, 27), (33, 12)];
-        canvas
+        raster
             .draw_path(zigzag, &Color::stroke_width(&blue.mix(0.5), 4))
             .unwrap();
+        let rgb = canvas.rgb();
         let pixel = |x: u32, y: u32| {
             let i = ((y * w + x) * 3) as usize;
             (rgb[i], rgb[i + 1], rgb[i + 2])
@@ -321,9 +267,10 @@ mod tests {
         assert_eq!(tints.len(), 1, "{tints:?}");
     }
 
-    /// Text comes out pixel for pixel as plotters' own backend draws it: any
-    /// anchor, turned for the y axis, translucent, cut at the canvas edge,
-    /// and the same again once its glyphs are cached.
+    /// Text comes out as plotters' own backend draws it, to within the
+    /// coverage steps, in about one tint per step: any anchor, turned for
+    /// the y axis, translucent, cut at the canvas edge, and the same again
+    /// once its glyphs are cached.
     #[test]
     fn text_is_drawn_as_plotters_draws_it() {
         use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -365,19 +312,28 @@ mod tests {
                     if turned {
                         style = style.transform(FontTransform::Rotate270);
                     }
-                    let mut ours = vec![255u8; (w * h * 3) as usize];
-                    let mut theirs = ours.clone();
+                    let mut theirs = vec![255u8; (w * h * 3) as usize];
+                    let mut canvas = Canvas::new(w, h);
                     for _ in 0..2 {
-                        ours.fill(255);
-                        Raster::with_buffer(&mut ours, (w, h))
+                        canvas.reset(w, h);
+                        Raster::new(&mut canvas)
                             .draw_text(text, &style, at)
                             .unwrap();
                     }
+                    let ours = canvas.rgb();
                     BitMapBackend::with_buffer(&mut theirs, (w, h))
                         .draw_text(text, &style, at)
                         .unwrap();
                     assert!(ours.iter().any(|&b| b != 255), "{text}: nothing drawn");
-                    assert!(ours == theirs, "{text} at {size}, turned {turned}");
+                    // Coverage in 64 steps moves a channel by at most 4 of 255.
+                    let worst = ours.iter().zip(&theirs).map(|(&a, &b)| a.abs_diff(b)).max();
+                    assert!(
+                        worst <= Some(4),
+                        "{text} at {size}, turned {turned}: {worst:?}"
+                    );
+                    // One tint per step, and a few more where kerned glyphs overlap.
+                    let tints = canvas.colours() - 1;
+                    assert!(tints <= 64 + 8, "{text}: {tints} tints");
                 }
             }
         }

@@ -68,3 +68,15 @@ pub(super) fn demo_spec() -> ChartSpec {
         x_log: false,
     }
 }
+
+/// A PNG's colour type, size and pixels as RGB bytes (palettes expanded).
+pub(super) fn decode_png(png: &[u8]) -> (png::ColorType, (u32, u32), Vec<u8>) {
+    let mut decoder = png::Decoder::new(png);
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().unwrap();
+    let colour = reader.info().color_type;
+    let mut rgb = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut rgb).unwrap();
+    rgb.truncate(frame.buffer_size());
+    (colour, (frame.width, frame.height), rgb)
+}
