@@ -11,6 +11,7 @@
 //! the whole run, not a point of the loss curve: it is handed back to the caller.
 //! String, boolean and null values are not metrics and are passed over.
 
+use super::entries::{Element, Entry, Keys};
 use super::json::{kind_of, number};
 use crate::model::{Event, EventKind, Point, Problem, Run};
 use serde_json::{Map, Value};
@@ -30,23 +31,27 @@ pub(super) struct Summary {
 /// entries without a step when nothing came before them. Returns the last summary entry.
 pub(super) fn read_log_history(
     run: &mut Run,
-    history: &[Value],
+    keys: &Keys,
+    history: &[Element],
     lines: &[usize],
     file: &str,
     global_step: Option<u64>,
 ) -> Option<Summary> {
     let mut summary = None;
     let mut last_step: Option<u64> = None;
-    for (index, entry) in history.iter().enumerate() {
+    for (index, element) in history.iter().enumerate() {
         let line = lines.get(index).copied();
-        let Value::Object(entry) = entry else {
-            let message = format!(
-                "log_history entry {} is {}, not an object; skipped",
-                index + 1,
-                kind_of(entry)
-            );
-            run.problems.push(Problem::warning(file, line, message));
-            continue;
+        let entry = match element {
+            Element::Entry(pairs) => Entry::new(keys, pairs),
+            Element::Other(other) => {
+                let message = format!(
+                    "log_history entry {} is {}, not an object; skipped",
+                    index + 1,
+                    kind_of(other)
+                );
+                run.problems.push(Problem::warning(file, line, message));
+                continue;
+            }
         };
         let step = match entry.get("step") {
             None => last_step.or(global_step).unwrap_or(0),
@@ -74,7 +79,7 @@ pub(super) fn read_log_history(
                 line,
             });
             summary = Some(Summary {
-                values: entry.clone(),
+                values: entry.to_map(),
                 step,
             });
             continue;
@@ -83,12 +88,12 @@ pub(super) fn read_log_history(
             .get("epoch")
             .and_then(number)
             .filter(|e| e.is_finite());
-        for (key, value) in entry {
+        for (key, value) in entry.iter() {
             if key != "step" && key != "epoch" {
                 push_values(run, key, value, file, step, epoch);
             }
         }
-        if entry.keys().any(|k| k.starts_with("eval_")) {
+        if entry.iter().any(|(k, _)| k.starts_with("eval_")) {
             note_evaluation(run, entry, step, file, line);
         }
     }
@@ -105,7 +110,7 @@ pub(super) fn whole_number(value: &Value) -> Option<u64> {
 }
 
 /// The Trainer's closing entry: `train_runtime`, `train_samples_per_second`, `total_flos`, `train_loss`.
-fn is_summary(entry: &Map<String, Value>) -> bool {
+fn is_summary(entry: Entry) -> bool {
     entry.contains_key("train_runtime") || entry.contains_key("total_flos")
 }
 
@@ -134,13 +139,7 @@ fn push_values(
 }
 
 /// One validation event per eval step; datasets logged at the same step join it.
-fn note_evaluation(
-    run: &mut Run,
-    entry: &Map<String, Value>,
-    step: u64,
-    file: &str,
-    line: Option<usize>,
-) {
+fn note_evaluation(run: &mut Run, entry: Entry, step: u64, file: &str, line: Option<usize>) {
     let losses: Vec<String> = entry
         .iter()
         .filter(|(k, _)| k.starts_with("eval_") && k.ends_with("loss"))
@@ -172,12 +171,12 @@ fn note_evaluation(
     });
 }
 
-fn finish_message(entry: &Map<String, Value>, step: u64) -> String {
+fn finish_message(entry: Entry, step: u64) -> String {
     let mut message = format!("training finished at step {step}");
     let parts: Vec<String> = [("train_loss", ""), ("train_runtime", " s")]
         .iter()
         .filter_map(|(key, unit)| {
-            let v = entry.get(*key).and_then(number)?;
+            let v = entry.get(key).and_then(number)?;
             Some(format!("{key} {}{unit}", short(v)))
         })
         .collect();
@@ -203,16 +202,20 @@ fn short(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::hf_trainer::entries::HistoryField;
     use crate::load::hf_trainer::json::parse_state;
     use crate::model::{classify, Family, Severity, Split};
 
     fn read(text: &str) -> (Run, Option<Summary>) {
         let doc = parse_state(text);
-        let history = doc.top["log_history"].as_array().unwrap().clone();
+        let Some(HistoryField::List(history)) = &doc.history else {
+            panic!("no log_history list: {doc:?}");
+        };
         let mut run = Run::new("r", "", "hf_trainer");
         let summary = read_log_history(
             &mut run,
-            &history,
+            &doc.keys,
+            history,
             &doc.entry_lines,
             "r/trainer_state.json",
             Some(30),

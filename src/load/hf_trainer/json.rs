@@ -12,6 +12,7 @@
 //! events, and, when the document does not parse (a writer killed mid-save), the
 //! complete pieces before the damage are still read.
 
+use super::entries::{self, HistoryField, Keys};
 use crate::load::lenient_json;
 pub(super) use crate::load::lenient_json::{kind_of, number, plain};
 use serde_json::{Map, Value};
@@ -30,8 +31,12 @@ pub(super) struct JsonError {
 /// A `trainer_state.json`, as much of it as could be read.
 #[derive(Debug, Default)]
 pub(super) struct StateDocument {
-    /// The top-level object (empty when the top level is not one).
+    /// The top-level object but `log_history` (empty when the top level is not an object).
     pub top: Map<String, Value>,
+    /// The top level's `log_history`, if it has one.
+    pub history: Option<HistoryField>,
+    /// The key names of its entries.
+    pub keys: Keys,
     /// Where each element of `log_history` starts (1-based line), in order; empty when unknown.
     pub entry_lines: Vec<usize>,
     /// Set when the text did not parse as a whole and only its complete pieces were read.
@@ -52,24 +57,27 @@ pub(super) fn parse_state(text: &str) -> StateDocument {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let swapped = lenient_json::with_sentinels(text);
     let pieces = scan(&swapped);
-    match serde_json::from_str::<Value>(&swapped) {
-        Ok(Value::Object(top)) => {
-            let count = top
-                .get("log_history")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
+    let mut keys = Keys::default();
+    match entries::parse_top(&swapped, &mut keys) {
+        Ok(Ok(top)) => {
+            let count = match &top.history {
+                Some(HistoryField::List(elements)) => elements.len(),
+                _ => 0,
+            };
             let entry_lines = if count == pieces.entries.len() {
                 pieces.entries.iter().map(|e| e.line).collect()
             } else {
                 Vec::new()
             };
             StateDocument {
-                top,
+                top: top.members,
+                history: top.history,
+                keys,
                 entry_lines,
                 error: None,
             }
         }
-        Ok(other) => StateDocument {
+        Ok(Err(other)) => StateDocument {
             error: Some(JsonError {
                 line: None,
                 message: format!("the top level is {}, not an object", kind_of(&other)),
@@ -107,19 +115,20 @@ fn salvage(text: &str, pieces: &Pieces, error: JsonError) -> StateDocument {
             }
         }
     }
+    let mut keys = Keys::default();
     let mut history = Vec::new();
     let mut entry_lines = Vec::new();
     for entry in &pieces.entries {
-        if let Some(value) = entry.end.and_then(|end| parse(entry.start, end)) {
-            history.push(value);
+        let piece = entry.end.and_then(|end| text.get(entry.start..end));
+        if let Some(element) = piece.and_then(|piece| entries::parse_element(piece, &mut keys)) {
+            history.push(element);
             entry_lines.push(entry.line);
         }
     }
-    if pieces.saw_history {
-        top.insert("log_history".to_string(), Value::Array(history));
-    }
     StateDocument {
         top,
+        history: pieces.saw_history.then_some(HistoryField::List(history)),
+        keys,
         entry_lines,
         error: Some(error),
     }
@@ -360,12 +369,27 @@ mod tests {
     fn a_cut_document_keeps_its_complete_pieces() {
         let text = "{\n  \"global_step\": 30,\n  \"log_history\": [\n    {\"loss\": 1.5, \"step\": 10},\n    {\"loss\": 1.2, \"step\": 20},\n    {\"loss\": 1.";
         let doc = parse_state(text);
-        let error = doc.error.expect("an error");
+        let error = doc.error.as_ref().expect("an error");
         assert!(error.cut_short);
         assert_eq!(error.line, Some(6));
         assert_eq!(doc.top["global_step"], json!(30));
-        assert_eq!(doc.top["log_history"].as_array().unwrap().len(), 2);
+        assert_eq!(steps(&doc), vec![json!(10), json!(20)]);
         assert_eq!(doc.entry_lines, vec![4, 5]);
+    }
+
+    /// The `step` of each entry read (null for an entry without one).
+    fn steps(doc: &StateDocument) -> Vec<Value> {
+        let Some(HistoryField::List(elements)) = &doc.history else {
+            panic!("no log_history list: {:?}", doc.history);
+        };
+        let step = |e: &entries::Element| match e {
+            entries::Element::Entry(pairs) => entries::Entry::new(&doc.keys, pairs)
+                .get("step")
+                .cloned()
+                .unwrap_or(Value::Null),
+            entries::Element::Other(other) => other.clone(),
+        };
+        elements.iter().map(step).collect()
     }
 
     #[test]
@@ -373,16 +397,10 @@ mod tests {
         let text =
             "{\"log_history\": [{\"step\": 1}, {\"step\": }, {\"step\": 3}], \"max_steps\": 3}";
         let doc = parse_state(text);
-        let error = doc.error.unwrap();
+        let error = doc.error.as_ref().unwrap();
         assert!(!error.cut_short);
         assert!(!error.message.contains("column"), "{}", error.message);
-        let steps: Vec<_> = doc.top["log_history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["step"].clone())
-            .collect();
-        assert_eq!(steps, vec![json!(1), json!(3)]);
+        assert_eq!(steps(&doc), vec![json!(1), json!(3)]);
         assert_eq!(doc.top["max_steps"], json!(3));
     }
 

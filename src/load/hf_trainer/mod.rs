@@ -32,6 +32,7 @@
 //! TensorBoard files merged in.
 
 mod card;
+mod entries;
 mod history;
 mod json;
 
@@ -39,6 +40,7 @@ use crate::discover::FileEntry;
 use crate::load::{FolderView, SourceText};
 use crate::model::{ArtifactKind, Event, EventKind, Problem, Run, Status};
 use card::{parse_model_card, CARD_FILE};
+use entries::HistoryField;
 use history::{read_log_history, whole_number, Summary};
 use serde_json::{Map, Value};
 
@@ -286,8 +288,7 @@ fn read_json_file(run: &mut Run, source: &SourceText) -> Option<Value> {
 /// Read `trainer_state.json`: series, events and problems into `run`; the rest returned.
 fn read_state(run: &mut Run, source: &SourceText) -> State {
     let file = source.rel.as_str();
-    let mut doc = json::parse_state(source.text());
-    let history = doc.top.remove("log_history");
+    let doc = json::parse_state(source.text());
     let header: Map<String, Value> = doc
         .top
         .into_iter()
@@ -307,10 +308,10 @@ fn read_state(run: &mut Run, source: &SourceText) -> State {
         ..State::default()
     };
     if let Some(err) = &doc.error {
-        let kept = history
-            .as_ref()
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
+        let kept = match &doc.history {
+            Some(HistoryField::List(elements)) => elements.len(),
+            _ => 0,
+        };
         let what = if err.cut_short {
             "the file ends in the middle of its JSON (cut short while being written?)"
         } else {
@@ -322,16 +323,17 @@ fn read_state(run: &mut Run, source: &SourceText) -> State {
         );
         run.problems.push(Problem::error(file, err.line, message));
     }
-    match history {
-        Some(Value::Array(entries)) => {
-            state.summary = read_log_history(run, &entries, &doc.entry_lines, file, global_step);
+    match &doc.history {
+        Some(HistoryField::List(elements)) => {
+            let lines = &doc.entry_lines;
+            state.summary = read_log_history(run, &doc.keys, elements, lines, file, global_step);
         }
-        Some(other) => run.problems.push(Problem::error(
+        Some(HistoryField::Other(other)) => run.problems.push(Problem::error(
             file,
             None,
             format!(
                 "\"log_history\" is {}, not a list; no metrics read",
-                json::kind_of(&other)
+                json::kind_of(other)
             ),
         )),
         None if doc.error.is_none() => run.problems.push(Problem::warning(
