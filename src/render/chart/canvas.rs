@@ -341,6 +341,45 @@ mod tests {
         assert_eq!((colour, &rgb), (png::ColorType::Rgb, &canvas.rgb()));
     }
 
+    /// Past 65,536 colours a new colour leaves its pixel as it was, blended
+    /// or not, and the picture is still written (as RGB).
+    #[test]
+    fn a_full_palette_keeps_pixels_as_they_were() {
+        let (w, h) = (300u32, 240u32);
+        let mut canvas = Canvas::new(w, h);
+        let colour = |i: u32| [(i >> 16) as u8, (i >> 8) as u8, i as u8];
+        for i in 0..w * h {
+            canvas.paint_pixel((i % w) as i32, (i / w) as i32, Ink::Set(colour(i + 1)));
+        }
+        assert_eq!(canvas.colours(), MAX_COLOURS);
+        let rgb = canvas.rgb();
+        let pixel = |i: u32| {
+            [
+                rgb[i as usize * 3],
+                rgb[i as usize * 3 + 1],
+                rgb[i as usize * 3 + 2],
+            ]
+        };
+        // White is entry 0, so colours 1..=65,535 made it; the rest stayed white.
+        assert_eq!(pixel(65_534), colour(65_535));
+        assert_eq!(pixel(65_535), [255; 3]);
+        assert_eq!(pixel(w * h - 1), [255; 3]);
+        canvas.paint_run(0, 10, Ink::Mix([255, 0, 0], 100));
+        assert_eq!(
+            canvas.rgb()[..30],
+            rgb[..30],
+            "a blend to a new colour is refused too"
+        );
+        canvas.paint_run(0, 10, Ink::Set([255; 3]));
+        assert_eq!(
+            canvas.rgb()[..30],
+            [255; 30],
+            "colours already there still paint"
+        );
+        let (colour_type, _, decoded) = decode_png(&canvas.encode_png().unwrap());
+        assert_eq!((colour_type, decoded), (png::ColorType::Rgb, canvas.rgb()));
+    }
+
     #[test]
     fn painting_off_the_canvas_does_nothing() {
         let mut canvas = Canvas::new(4, 4);
