@@ -148,11 +148,12 @@ impl Canvas {
     }
 
     /// The index `ink` leaves on a pixel of index `old` (an opaque ink's
-    /// answer does not depend on it, so it is remembered once).
-    fn resolve(&mut self, ink: Ink, old: u16) -> u16 {
+    /// answer does not depend on it, so it is remembered once); `None` when
+    /// that is a new colour and the palette is full.
+    fn resolve(&mut self, ink: Ink, old: u16) -> Option<u16> {
         let key = match ink {
             // A curve is painted a column at a time in one colour.
-            Ink::Set(rgb) if self.last_set.0 == rgb => return self.last_set.1,
+            Ink::Set(rgb) if self.last_set.0 == rgb => return Some(self.last_set.1),
             Ink::Set(_) => ink.key(),
             _ => ink.key() | old as u64,
         };
@@ -160,10 +161,7 @@ impl Canvas {
         let new = match self.blends.get(slot) {
             Some(&(k, new)) if k == key => new,
             _ => {
-                let rgb = ink.over(self.palette[old as usize]);
-                let Some(new) = self.index_of(rgb) else {
-                    return old;
-                };
+                let new = self.index_of(ink.over(self.palette[old as usize]))?;
                 self.blends[slot] = (key, new);
                 new
             }
@@ -171,7 +169,7 @@ impl Canvas {
         if let Ink::Set(rgb) = ink {
             self.last_set = (rgb, new);
         }
-        new
+        Some(new)
     }
 
     /// Pixels `start..start + len` of the row-major picture, which the caller
@@ -194,7 +192,9 @@ impl Canvas {
             return;
         };
         if let Ink::Set(_) = ink {
-            let index = self.resolve(ink, self.pixels[start]);
+            let Some(index) = self.resolve(ink, self.pixels[start]) else {
+                return;
+            };
             if stride == 1 {
                 self.pixels[start..end].fill(index);
             } else {
@@ -207,12 +207,12 @@ impl Canvas {
         }
         // Runs of one old colour are the rule (background, a line's body), so
         // the last blend is remembered before the cache is asked.
-        let (mut last_old, mut last_new) =
-            (self.pixels[start], self.resolve(ink, self.pixels[start]));
+        let first = self.pixels[start];
+        let (mut last_old, mut last_new) = (first, self.resolve(ink, first).unwrap_or(first));
         for at in (start..end).step_by(stride) {
             let old = self.pixels[at];
             if old != last_old {
-                (last_old, last_new) = (old, self.resolve(ink, old));
+                (last_old, last_new) = (old, self.resolve(ink, old).unwrap_or(old));
             }
             self.pixels[at] = last_new;
         }
@@ -222,7 +222,9 @@ impl Canvas {
     pub fn paint_pixel(&mut self, x: i32, y: i32, ink: Ink) {
         if (x as u32 as usize) < self.width && (y as u32 as usize) < self.height {
             let at = y as usize * self.width + x as usize;
-            self.pixels[at] = self.resolve(ink, self.pixels[at]);
+            if let Some(new) = self.resolve(ink, self.pixels[at]) {
+                self.pixels[at] = new;
+            }
         }
     }
 
@@ -369,6 +371,13 @@ mod tests {
             canvas.rgb()[..30],
             rgb[..30],
             "a blend to a new colour is refused too"
+        );
+        canvas.paint_run(0, 10, Ink::Set([7, 7, 7]));
+        canvas.paint_strided(0, 200, w as usize, Ink::Set([7, 7, 7]));
+        assert_eq!(
+            canvas.rgb(),
+            rgb,
+            "a new opaque colour is refused, run and column alike"
         );
         canvas.paint_run(0, 10, Ink::Set([255; 3]));
         assert_eq!(
