@@ -175,7 +175,10 @@ fn find_spikes(
         let lo = i.saturating_sub(SPIKE_HALF_WINDOW);
         let hi = (i + SPIKE_HALF_WINDOW + 1).min(points.len());
         let value = points[i].1;
-        if count_first && rise > 0.0 {
+        // Only where the value and the bound are normal floats: among
+        // subnormals a rounding error is a whole unit, larger than the margin.
+        let normal = value >= f64::MIN_POSITIVE && value / rise >= f64::MIN_POSITIVE;
+        if count_first && rise > 0.0 && normal {
             let bound = value / rise * (1.0 + 1e-9);
             let below = points[lo..hi].iter().filter(|p| p.1 < bound).count();
             if below < (hi - lo).div_ceil(2) {
@@ -270,5 +273,25 @@ mod tests {
             }
         }
         assert!(found > 100, "the cases have spikes to find: {found}");
+    }
+
+    /// Among subnormal values rounding is coarser than the count's margin: a
+    /// point of 5 units over a window of 3s is a spike at a rise of 0.5
+    /// (4.5 rounds to 4), and counting first must not lose it.
+    #[test]
+    fn subnormal_losses_lose_no_spike() {
+        let unit = f64::from_bits(1);
+        let points: Vec<(u64, f64)> = (0..31)
+            .map(|i| (i, if i == 15 { 5.0 * unit } else { 3.0 * unit }))
+            .collect();
+        for rise in [0.5, -0.5] {
+            let t = Thresholds {
+                spike_min_rise: rise,
+                ..Thresholds::default()
+            };
+            let plain = find_spikes(&points, &t, false);
+            assert!(rise < 0.0 || plain.len() == 1, "{plain:?}");
+            assert_eq!(find_spikes(&points, &t, true), plain, "rise {rise}");
+        }
     }
 }
