@@ -228,21 +228,19 @@ fn svg_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<Str
     style::ensure_font()?;
     let size = (WIDTH * SVG_UNITS, height * SVG_UNITS);
     let (mut drawn, mut points) = (String::new(), svg::Points::default());
-    {
-        let canvas = svg::SvgCanvas::new(&mut drawn, size, &mut points);
-        let root = canvas.into_drawing_area();
-        draw::draw_chart(&root, spec, data, SVG_UNITS as f64)?;
-        root.present().map_err(fail)?;
-    }
+    let canvas = svg::SvgCanvas::new(&mut drawn, size, &mut points);
+    draw_on(canvas, spec, data, SVG_UNITS)?;
     let svg = match svg::fill_points(&drawn, &points) {
         Some(svg) => svg,
         None => {
             // Plotters wrote its tags differently: draw it the plain (slower) way.
             let mut svg = String::new();
-            let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-            draw::draw_chart(&root, spec, data, SVG_UNITS as f64)?;
-            root.present().map_err(fail)?;
-            drop(root);
+            draw_on(
+                SVGBackend::with_string(&mut svg, size),
+                spec,
+                data,
+                SVG_UNITS,
+            )?;
             svg
         }
     };
@@ -267,13 +265,22 @@ fn png_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<Vec
     CANVAS.with(|canvas| {
         let mut canvas = canvas.borrow_mut();
         canvas.reset(w, h);
-        {
-            let root = raster::Raster::new(&mut canvas).into_drawing_area();
-            draw::draw_chart(&root, spec, data, PNG_SCALE as f64)?;
-            root.present().map_err(fail)?;
-        }
+        draw_on(raster::Raster::new(&mut canvas), spec, data, PNG_SCALE)?;
         canvas.encode_png()
     })
+}
+
+/// Draw the chart on `backend` at `scale` device pixels per logical one, and
+/// finish it (the backend, and what it borrows, are released on return).
+fn draw_on<DB: DrawingBackend>(
+    backend: DB,
+    spec: &ChartSpec,
+    data: &prepare::Prepared,
+    scale: u32,
+) -> Result<(), String> {
+    let root = backend.into_drawing_area();
+    draw::draw_chart(&root, spec, data, scale as f64)?;
+    root.present().map_err(fail)
 }
 
 /// Plotters' drawing errors as the one-line message callers put in context.

@@ -200,12 +200,10 @@ impl DrawingBackend for Raster<'_> {
         // Coverage in TEXT_LEVELS steps: each text colour then adds at most
         // that many tints to the palette, so a chart's text does not push it
         // past the 256 colours an indexed PNG holds.
-        let inks: Vec<Option<Ink>> = (0..=TEXT_LEVELS)
-            .map(|level| {
-                let color = color.mix(level as f64 / TEXT_LEVELS as f64);
-                Ink::of(color.rgb, color.alpha)
-            })
-            .collect();
+        let inks: [Option<Ink>; TEXT_LEVELS as usize + 1] = std::array::from_fn(|level| {
+            let color = color.mix(level as f64 / TEXT_LEVELS as f64);
+            Ink::of(color.rgb, color.alpha)
+        });
         let drawn = glyphs::draw_text(family.as_str(), text, style.size(), |x, y, coverage| {
             let (x, y) = turn.transform(x + dx - min_x, y + dy - min_y);
             // Rounded by adding a half (`round` is a libm call, 1.5% of a build).
