@@ -188,7 +188,7 @@ fn find_spikes(
         window.clear();
         window.extend(points[lo..hi].iter().map(|p| p.1));
         let local = median_in_place(&mut window);
-        let high = local * (1.0 + t.spike_min_rise);
+        let high = local * rise;
         // The cheap tests first: nearly every point is below `high`, and
         // the spread and the way back are only needed for the few that are not.
         if !(local > 0.0 && value > high) {

@@ -59,6 +59,15 @@ pub(super) enum HistoryField {
     Other(Value),
 }
 
+/// How many elements a document's `log_history` list holds (0 for none, or
+/// for one that is not a list).
+pub(super) fn listed(history: &Option<HistoryField>) -> usize {
+    match history {
+        Some(HistoryField::List(elements)) => elements.len(),
+        _ => 0,
+    }
+}
+
 /// An entry seen with its key names.
 #[derive(Clone, Copy)]
 pub(super) struct Entry<'h> {

@@ -60,11 +60,7 @@ pub(super) fn parse_state(text: &str) -> StateDocument {
     let mut keys = Keys::default();
     match entries::parse_top(&swapped, &mut keys) {
         Ok(Ok(top)) => {
-            let count = match &top.history {
-                Some(HistoryField::List(elements)) => elements.len(),
-                _ => 0,
-            };
-            let entry_lines = if count == pieces.entries.len() {
+            let entry_lines = if entries::listed(&top.history) == pieces.entries.len() {
                 pieces.entries.iter().map(|e| e.line).collect()
             } else {
                 Vec::new()

@@ -308,10 +308,7 @@ fn read_state(run: &mut Run, source: &SourceText) -> State {
         ..State::default()
     };
     if let Some(err) = &doc.error {
-        let kept = match &doc.history {
-            Some(HistoryField::List(elements)) => elements.len(),
-            _ => 0,
-        };
+        let kept = entries::listed(&doc.history);
         let what = if err.cut_short {
             "the file ends in the middle of its JSON (cut short while being written?)"
         } else {
