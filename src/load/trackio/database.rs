@@ -52,6 +52,29 @@ struct RunRows {
     configured: bool,
     /// Its rows in `metrics` and `system_metrics`.
     rows: usize,
+    /// Where its rows of each table lie: the place of the first, and the
+    /// rowids of the first and the last.
+    spans: [Option<Span>; 2],
+}
+
+/// Rows of a table from the one at place `first` (in rowid order), whose
+/// rowid is `rowids.0`, to the one of rowid `rowids.1`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Span {
+    first: usize,
+    rowids: (i64, i64),
+}
+
+impl Span {
+    fn cover(self, other: Span) -> Span {
+        Span {
+            first: self.first.min(other.first),
+            rowids: (
+                self.rowids.0.min(other.rowids.0),
+                self.rowids.1.max(other.rowids.1),
+            ),
+        }
+    }
 }
 
 /// The runs of the database, in order of first appearance.
@@ -61,6 +84,9 @@ struct Runs {
     index: HashMap<String, usize>,
     /// The run of each row of `metrics` and of `system_metrics`, in rowid order.
     owners: [Vec<usize>; 2],
+    /// Every rowid of the table is an integer, so a run's rows can be found
+    /// by their rowids (a column of its own named `rowid` could hold anything).
+    ranged: [bool; 2],
 }
 
 impl Runs {
@@ -220,8 +246,9 @@ fn find_runs(
         "configs",
         &wanted,
         problems,
+        None,
         |_| true,
-        |_, row| {
+        |_, _, row| {
             let (identity, name) = identity(row);
             let config = row.get("config").map(|text| parse_object(text, bad_json));
             let created = row.get("created_at").map(|s| s.to_string());
@@ -244,21 +271,35 @@ fn find_runs(
             if t == SYSTEM { "timestamp" } else { "step" },
         ];
         let mut owners = Vec::new();
+        let mut ranged = true;
         read_table(
             conn,
             file,
             table,
             &wanted,
             problems,
+            None,
             |_| true,
-            |_, row| {
+            |ordinal, rowid, row| {
                 let (identity, name) = identity(row);
                 let i = runs.place(identity, name);
-                runs.order[i].rows += 1;
+                let run = &mut runs.order[i];
+                run.rows += 1;
+                match rowid {
+                    Some(rowid) => {
+                        let here = Span {
+                            first: ordinal,
+                            rowids: (rowid, rowid),
+                        };
+                        run.spans[t] = Some(run.spans[t].map_or(here, |span| span.cover(here)));
+                    }
+                    None => ranged = false,
+                }
                 owners.push(i);
             },
         );
         runs.owners[t] = owners;
+        runs.ranged[t] = ranged;
     }
     runs
 }
@@ -345,14 +386,25 @@ impl Batch<'_> {
         };
         let wanted = ["step", "timestamp", "metrics"];
         let keep = |ordinal| slot(ordinal).is_some();
+        // Only the stretch of rowids the batch's rows lie in is read: a pass
+        // over the whole table for every batch made a database of many runs
+        // cost the square of its rows.
+        let span = self.runs.order[self.range.clone()]
+            .iter()
+            .filter_map(|run| run.spans[table])
+            .reduce(Span::cover);
+        if span.is_none() && self.runs.ranged[table] {
+            return; // none of the batch's runs has a row here
+        }
         read_table(
             self.conn,
             self.file,
             TABLES[table],
             &wanted,
             problems,
+            span.filter(|_| self.runs.ranged[table]),
             keep,
-            |ordinal, row| {
+            |ordinal, _, row| {
                 let (Some(i), Some(values)) = (
                     slot(ordinal),
                     row.get("metrics").and_then(|t| parse_object(t, bad_json)),
@@ -463,17 +515,20 @@ fn has_table(conn: &Connection, table: &str) -> bool {
     .is_ok_and(|n| n > 0)
 }
 
-/// Call `each` with every row of `table` (in insertion order) as text by
-/// column name, for the `wanted` columns that the table has, with its place
-/// in that order; rows whose place `keep` refuses are skipped unread.
+/// Call `each` with every row of `table` (in rowid order), or of its `span`,
+/// as text by column name, for the `wanted` columns that the table has, with
+/// its place in that order and its rowid (if an integer); rows whose place
+/// `keep` refuses are skipped unread.
+#[allow(clippy::too_many_arguments)]
 fn read_table(
     conn: &Connection,
     file: &str,
     table: &str,
     wanted: &[&'static str],
     problems: &mut Vec<Problem>,
+    span: Option<Span>,
     keep: impl Fn(usize) -> bool,
-    mut each: impl FnMut(usize, &HashMap<&str, String>),
+    mut each: impl FnMut(usize, Option<i64>, &HashMap<&str, String>),
 ) {
     let present = match columns(conn, table) {
         Ok(present) => present,
@@ -490,25 +545,32 @@ fn read_table(
     if columns.is_empty() {
         return;
     }
+    let range = if span.is_some() {
+        "WHERE rowid BETWEEN ?1 AND ?2"
+    } else {
+        "WHERE ?1 <= ?2" // the whole table
+    };
+    let (first, (low, high)) = span.map_or((0, (0, 0)), |s| (s.first, s.rowids));
     let sql = format!(
-        "SELECT {} FROM \"{table}\" ORDER BY rowid",
+        "SELECT rowid, {} FROM \"{table}\" {range} ORDER BY rowid",
         columns.join(", ")
     );
     let result = conn.prepare(&sql).and_then(|mut statement| {
-        let mut rows = statement.query([])?;
-        let mut ordinal = 0;
+        let mut rows = statement.query([low, high])?;
+        let mut ordinal = first;
         while let Some(row) = rows.next()? {
             ordinal += 1;
             if !keep(ordinal - 1) {
                 continue;
             }
+            let rowid = row.get::<_, i64>(0).ok();
             let mut fields = HashMap::with_capacity(columns.len());
             for (i, name) in columns.iter().enumerate() {
-                if let Some(text) = text_of(row.get_ref(i)?) {
+                if let Some(text) = text_of(row.get_ref(i + 1)?) {
                     fields.insert(*name, text);
                 }
             }
-            each(ordinal - 1, &fields);
+            each(ordinal - 1, rowid, &fields);
         }
         Ok(())
     });
@@ -535,5 +597,61 @@ fn text_of(value: ValueRef) -> Option<String> {
         ValueRef::Integer(n) => Some(n.to_string()),
         ValueRef::Real(v) => Some(v.to_string()),
         ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database(sql: &str) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(sql).unwrap();
+        conn
+    }
+
+    /// Each run's rows are found by their first place and their rowids, so a
+    /// batch reads only the stretch of the table its runs lie in.
+    #[test]
+    fn the_first_pass_learns_where_each_runs_rows_lie() {
+        let conn = database(
+            "CREATE TABLE configs (run_name TEXT, config TEXT);
+             CREATE TABLE metrics (run_name TEXT, step INTEGER, metrics TEXT);
+             INSERT INTO metrics VALUES ('a', 1, '{}'), ('a', 2, '{}'), ('b', 1, '{}'),
+                 ('b', 2, '{}'), ('a', 3, '{}'), ('c', 1, '{}');
+             DELETE FROM metrics WHERE rowid = 2;",
+        );
+        let runs = find_runs(&conn, "x.db", &mut Vec::new(), &mut BadJson::default());
+        let spans: Vec<Option<Span>> = runs.order.iter().map(|r| r.spans[METRICS]).collect();
+        let span = |first, rowids| Some(Span { first, rowids });
+        assert_eq!(spans, [span(0, (1, 5)), span(1, (3, 4)), span(4, (6, 6))]);
+        assert_eq!(runs.ranged, [true, false], "no system_metrics table");
+    }
+
+    /// A table with a column of its own named `rowid` holding text: its rows
+    /// cannot be found by rowid, so every batch reads the whole table.
+    #[test]
+    fn a_table_whose_rowid_is_not_an_integer_is_read_whole() {
+        let conn = database(
+            "CREATE TABLE configs (run_name TEXT, config TEXT);
+             CREATE TABLE metrics (rowid TEXT, run_name TEXT, step INTEGER, metrics TEXT);
+             INSERT INTO metrics VALUES ('x', 'a', 1, '{\"loss\": 1}'), ('y', 'b', 1, '{\"loss\": 2}'),
+                 ('z', 'a', 2, '{\"loss\": 3}');",
+        );
+        let runs = find_runs(&conn, "x.db", &mut Vec::new(), &mut BadJson::default());
+        assert!(!runs.ranged[METRICS]);
+        let mut problems = Vec::new();
+        let batch = Batch {
+            conn: &conn,
+            file: "x.db",
+            group: "g",
+            runs: &runs,
+            range: 0..1,
+        };
+        let made = batch.make(&mut problems, &mut BadJson::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        let loss = &made[0].metrics[0];
+        let steps: Vec<u64> = loss.points.iter().map(|p| p.step).collect();
+        assert_eq!((made[0].name.as_str(), steps), ("a", vec![1, 2]));
     }
 }
