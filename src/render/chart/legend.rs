@@ -181,7 +181,7 @@ pub(super) fn draw_header<DB: DrawingBackend>(
 pub(super) fn legend_rows(spec: &ChartSpec, data: &Prepared) -> Result<usize, String> {
     let mut scratch = String::new();
     let size = (WIDTH * SVG_UNITS, HEIGHT * SVG_UNITS);
-    let root = SVGBackend::with_string(&mut scratch, size).into_drawing_area();
+    let root = super::svg::SvgWriter::new(&mut scratch, size).into_drawing_area();
     Ok(layout_header(&root, spec, data, SVG_UNITS as f64)?.rows)
 }
 

@@ -227,23 +227,8 @@ fn canvas_height(spec: &ChartSpec, data: &prepare::Prepared) -> Result<u32, Stri
 fn svg_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<String, String> {
     style::ensure_font()?;
     let size = (WIDTH * SVG_UNITS, height * SVG_UNITS);
-    let (mut drawn, mut points) = (String::new(), svg::Points::default());
-    let canvas = svg::SvgCanvas::new(&mut drawn, size, &mut points);
-    draw_on(canvas, spec, data, SVG_UNITS)?;
-    let svg = match svg::fill_points(&drawn, &points) {
-        Some(svg) => svg,
-        None => {
-            // Plotters wrote its tags differently: draw it the plain (slower) way.
-            let mut svg = String::new();
-            draw_on(
-                SVGBackend::with_string(&mut svg, size),
-                spec,
-                data,
-                SVG_UNITS,
-            )?;
-            svg
-        }
-    };
+    let mut svg = String::new();
+    draw_on(svg::SvgWriter::new(&mut svg, size), spec, data, SVG_UNITS)?;
     Ok(encode::make_responsive(
         svg,
         &style::clean(&spec.title, 200),
