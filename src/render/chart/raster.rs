@@ -70,10 +70,16 @@ impl<'a> Raster<'a> {
         let Some(ink) = Ink::of(color.rgb, color.alpha) else {
             return;
         };
-        // A column is one interval, painted once: right for opaque and translucent alike.
-        if stroke_columns(path, width, size, |column, first, last| {
-            self.paint_column(column, first, last, ink)
-        }) {
+        // A column is one interval, painted once: right for opaque and
+        // translucent alike. But a level line (a gridline, a baseline) is a
+        // few long rows: painted a column at a time it cost a call per pixel
+        // column, and gridlines were a tenth of a chart's drawing.
+        let level = path.windows(2).all(|p| p[0].1 == p[1].1);
+        if !level
+            && stroke_columns(path, width, size, |column, first, last| {
+                self.paint_column(column, first, last, ink)
+            })
+        {
             return;
         }
         if let Ink::Set(_) = ink {
@@ -264,6 +270,45 @@ mod tests {
             .filter(|&p| p != (255, 255, 255))
             .collect();
         assert_eq!(tints.len(), 1, "{tints:?}");
+    }
+
+    /// A level line (a gridline) is painted by rows, and its pixels are the
+    /// ones the column painter gives: opaque or translucent, in several
+    /// segments that meet, with a repeated point, running off the canvas.
+    #[test]
+    fn level_lines_by_rows_are_the_column_painters_pixels() {
+        let (w, h) = (60u32, 20u32);
+        let blue = RGBColor(0, 0x72, 0xB2);
+        let paths: [&[BackendCoord]; 3] = [
+            &[(3, 4), (30, 4), (30, 4), (57, 4)],
+            &[(-10, 10), (70, 10)],
+            &[(5, 19), (40, 19)],
+        ];
+        for (path, alpha, width) in [(0, 1.0, 2), (1, 0.4, 3), (2, 0.7, 4), (0, 0.3, 5)] {
+            let style = Color::stroke_width(&blue.mix(alpha), width);
+            let mut by_rows = Canvas::new(w, h);
+            Raster::new(&mut by_rows)
+                .draw_path(paths[path].iter().copied(), &style)
+                .unwrap();
+            let mut by_columns = Canvas::new(w, h);
+            let ink = Ink::of((0, 0x72, 0xB2), alpha).unwrap();
+            assert!(stroke_columns(
+                paths[path],
+                width,
+                (w, h),
+                |c, first, last| {
+                    let start = first as usize * w as usize + c as usize;
+                    let count = (last - first + 1) as usize;
+                    by_columns.paint_strided(start, count, w as usize, ink);
+                }
+            ));
+            assert_eq!(
+                by_rows.rgb(),
+                by_columns.rgb(),
+                "path {path}, width {width}"
+            );
+            assert_ne!(by_rows.rgb(), Canvas::new(w, h).rgb());
+        }
     }
 
     /// Text comes out as plotters' own backend draws it, to within the
