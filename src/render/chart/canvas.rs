@@ -89,6 +89,9 @@ pub(super) struct Canvas {
     last_set: ([u8; 3], u16),
     /// The bytes handed to the encoder, kept between charts.
     bytes: Vec<u8>,
+    /// Nothing painted since [`Canvas::reset`]: every pixel is white, so
+    /// painting white (a chart's first act) changes nothing.
+    blank: bool,
 }
 
 impl Canvas {
@@ -103,6 +106,7 @@ impl Canvas {
             blends: Vec::new(),
             last_set: ([255; 3], 0),
             bytes: Vec::new(),
+            blank: true,
         };
         canvas.reset(width, height);
         canvas
@@ -122,6 +126,7 @@ impl Canvas {
         self.palette.push([255; 3]);
         self.lookup.insert([255; 3], 0);
         self.last_set = ([255; 3], 0);
+        self.blank = true;
     }
 
     pub fn size(&self) -> (u32, u32) {
@@ -191,7 +196,11 @@ impl Canvas {
         else {
             return;
         };
-        if let Ink::Set(_) = ink {
+        if let Ink::Set(rgb) = ink {
+            if self.blank && rgb == [255; 3] {
+                return; // white on white: the second pass over every pixel that this was
+            }
+            self.blank = false;
             let Some(index) = self.resolve(ink, self.pixels[start]) else {
                 return;
             };
@@ -205,6 +214,7 @@ impl Canvas {
             }
             return;
         }
+        self.blank = false;
         // Runs of one old colour are the rule (background, a line's body), so
         // the last blend is remembered before the cache is asked.
         let first = self.pixels[start];
@@ -220,11 +230,29 @@ impl Canvas {
 
     /// The pixel at (`x`, `y`), if it is on the canvas.
     pub fn paint_pixel(&mut self, x: i32, y: i32, ink: Ink) {
+        self.paint_pixel_memo(x, y, ink, &mut None);
+    }
+
+    /// [`Canvas::paint_pixel`], `memo` holding the last (old index, new
+    /// index) this ink gave: text paints each of its few tints over the same
+    /// background pixel after pixel, and asking the blend cache each time
+    /// was most of its cost. (A blend, once known, never changes.)
+    pub fn paint_pixel_memo(&mut self, x: i32, y: i32, ink: Ink, memo: &mut Option<(u16, u16)>) {
         if (x as u32 as usize) < self.width && (y as u32 as usize) < self.height {
             let at = y as usize * self.width + x as usize;
-            if let Some(new) = self.resolve(ink, self.pixels[at]) {
-                self.pixels[at] = new;
-            }
+            let old = self.pixels[at];
+            let new = match *memo {
+                Some((known, new)) if known == old => new,
+                _ => match self.resolve(ink, old) {
+                    Some(new) => {
+                        *memo = Some((old, new));
+                        new
+                    }
+                    None => return,
+                },
+            };
+            self.pixels[at] = new;
+            self.blank = false;
         }
     }
 
@@ -432,5 +460,49 @@ mod tests {
             (canvas.size(), canvas.colours(), canvas.rgb()),
             ((2, 1), 1, vec![255; 6])
         );
+    }
+
+    /// White on a fresh canvas is skipped; white once something is painted,
+    /// by any of the three ways, paints.
+    #[test]
+    fn white_paints_once_the_canvas_is_not_blank() {
+        let white = Ink::Set([255; 3]);
+        let paints: [fn(&mut Canvas); 3] = [
+            |c| c.paint_run(1, 1, Ink::Set([0; 3])),
+            |c| c.paint_run(1, 1, Ink::Mix([0; 3], 128)),
+            |c| c.paint_pixel(1, 0, Ink::Set([0; 3])),
+        ];
+        for paint in paints {
+            let mut canvas = Canvas::new(3, 1);
+            canvas.paint_run(0, 3, white);
+            paint(&mut canvas);
+            assert_ne!(canvas.rgb(), vec![255; 9]);
+            canvas.paint_run(0, 3, white);
+            assert_eq!(canvas.rgb(), vec![255; 9]);
+            canvas.reset(3, 1);
+            paint(&mut canvas);
+            canvas.paint_strided(1, 1, 3, white);
+            assert_eq!(canvas.rgb(), vec![255; 9], "after a reset too");
+        }
+    }
+
+    /// A remembered blend gives what asking the cache gives, over pixels of
+    /// changing old colours, and a full palette still leaves pixels alone.
+    #[test]
+    fn remembered_blends_are_the_cache_blends() {
+        let inks = [Ink::Mix([0, 0x72, 0xB2], 40), Ink::Mix([0xD5, 0x5E, 0], 200)];
+        let (mut asked, mut remembered) = (Canvas::new(16, 4), Canvas::new(16, 4));
+        for canvas in [&mut asked, &mut remembered] {
+            canvas.paint_run(8, 8, Ink::Set([9, 9, 9]));
+            canvas.paint_run(20, 30, Ink::Mix([200, 0, 0], 100));
+        }
+        let mut memos = [None, None];
+        for step in 0..200 {
+            let (x, y, i) = ((step * 7 % 16) as i32, (step % 5) as i32 - 1, step % 2);
+            asked.paint_pixel(x, y, inks[i]);
+            remembered.paint_pixel_memo(x, y, inks[i], &mut memos[i]);
+        }
+        assert_eq!(asked.rgb(), remembered.rgb());
+        assert!(asked.colours() > 6, "blends of blends were made");
     }
 }

@@ -210,12 +210,14 @@ impl DrawingBackend for Raster<'_> {
             let color = color.mix(level as f64 / TEXT_LEVELS as f64);
             Ink::of(color.rgb, color.alpha)
         });
+        let mut memos = [None; TEXT_LEVELS as usize + 1];
         let drawn = glyphs::draw_text(family.as_str(), text, style.size(), |x, y, coverage| {
             let (x, y) = turn.transform(x + dx - min_x, y + dy - min_y);
             // Rounded by adding a half (`round` is a libm call, 1.5% of a build).
             let level = (coverage.clamp(0.0, 1.0) * TEXT_LEVELS as f32 + 0.5) as usize;
-            if let Some(&Some(ink)) = inks.get(level) {
-                self.canvas.paint_pixel(pos.0 + x, pos.1 + y, ink);
+            if let (Some(&Some(ink)), Some(memo)) = (inks.get(level), memos.get_mut(level)) {
+                self.canvas
+                    .paint_pixel_memo(pos.0 + x, pos.1 + y, ink, memo);
             }
         });
         if !drawn {
