@@ -490,7 +490,10 @@ mod tests {
     /// changing old colours, and a full palette still leaves pixels alone.
     #[test]
     fn remembered_blends_are_the_cache_blends() {
-        let inks = [Ink::Mix([0, 0x72, 0xB2], 40), Ink::Mix([0xD5, 0x5E, 0], 200)];
+        let inks = [
+            Ink::Mix([0, 0x72, 0xB2], 40),
+            Ink::Mix([0xD5, 0x5E, 0], 200),
+        ];
         let (mut asked, mut remembered) = (Canvas::new(16, 4), Canvas::new(16, 4));
         for canvas in [&mut asked, &mut remembered] {
             canvas.paint_run(8, 8, Ink::Set([9, 9, 9]));

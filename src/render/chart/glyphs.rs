@@ -23,11 +23,17 @@ use std::sync::OnceLock;
 /// dozen, so only text in a great many scripts and sizes would get here.
 const MAX_GLYPHS: usize = 4096;
 
+/// Steps of a text pixel's coverage: each text colour then adds at most this
+/// many tints to the palette, so a chart's text does not push it past the 256
+/// colours an indexed PNG holds (at most 4 of 255 off plotters' on a channel).
+pub(super) const LEVELS: usize = 64;
+
 /// A glyph rasterized at the origin: the top of its pixel box (which places
-/// it on the line) and its pixels with ink, in the order plotters draws them.
+/// it on the line) and its pixels with ink, in the order plotters draws them,
+/// each with its coverage in [`LEVELS`] steps (worked out once, here).
 struct Glyph {
     top: f32,
-    ink: Vec<(u32, u32, f32)>,
+    ink: Vec<(u32, u32, u8)>,
 }
 
 /// Glyphs by character and size (its bits); `None` for one with no outline.
@@ -46,13 +52,14 @@ fn chart_font() -> Option<&'static FontRef<'static>> {
 }
 
 /// Draw `text` in the chart font at `size` with its layout origin at (0, 0),
-/// as plotters' `ab_glyph` font does: `ink(x, y, coverage)` for each pixel
-/// with ink. False (and nothing drawn) when `family` is not the chart font.
+/// as plotters' `ab_glyph` font does: `ink(x, y, level)` for each pixel with
+/// ink, its coverage in [`LEVELS`] steps (1 to `LEVELS`). False (and nothing
+/// drawn) when `family` is not the chart font.
 pub(super) fn draw_text(
     family: &str,
     text: &str,
     size: f64,
-    mut ink: impl FnMut(i32, i32, f32),
+    mut ink: impl FnMut(i32, i32, usize),
 ) -> bool {
     let Some(font) = chart_font().filter(|_| family == FONT_FAMILY) else {
         return false;
@@ -68,8 +75,8 @@ pub(super) fn draw_text(
         if let Some(glyph) = glyph(font, c, size) {
             let y_shift = ((size as f32) / 2.0 + glyph.top) as i32;
             let x_shift = x_shift as i32;
-            for &(x, y, coverage) in &glyph.ink {
-                ink(x as i32 + x_shift, y as i32 + y_shift, coverage);
+            for &(x, y, level) in &glyph.ink {
+                ink(x as i32 + x_shift, y as i32 + y_shift, level as usize);
             }
         }
         x_shift += scaled.h_advance(scaled.glyph_id(c));
@@ -88,8 +95,10 @@ fn glyph(font: &FontRef<'static>, c: char, size: f64) -> Option<Rc<Glyph>> {
     let glyph = scaled.outline_glyph(scaled.scaled_glyph(c)).map(|outline| {
         let mut ink = Vec::new();
         outline.draw(|x, y, coverage| {
-            if coverage > 0.0 {
-                ink.push((x, y, coverage));
+            // Rounded by adding a half (`round` is a libm call).
+            let level = (coverage.clamp(0.0, 1.0) * LEVELS as f32 + 0.5) as u8;
+            if level > 0 {
+                ink.push((x, y, level));
             }
         });
         Rc::new(Glyph {

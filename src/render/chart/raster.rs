@@ -22,9 +22,6 @@ use plotters_backend::{
 };
 use std::convert::Infallible;
 
-/// Steps of a text pixel's coverage.
-const TEXT_LEVELS: u32 = 64;
-
 /// A canvas to draw a chart on: plotters' bitmap ([`Bitmap`]) but for wide
 /// lines and text, which it paints itself.
 pub(super) struct Raster<'a> {
@@ -203,18 +200,15 @@ impl DrawingBackend for Raster<'_> {
         };
         let turn = style.transform();
         let family = style.family();
-        // Coverage in TEXT_LEVELS steps: each text colour then adds at most
-        // that many tints to the palette, so a chart's text does not push it
-        // past the 256 colours an indexed PNG holds.
-        let inks: [Option<Ink>; TEXT_LEVELS as usize + 1] = std::array::from_fn(|level| {
-            let color = color.mix(level as f64 / TEXT_LEVELS as f64);
+        // A tint per coverage step (see [`glyphs::LEVELS`]), and the last
+        // blend each gave.
+        let inks: [Option<Ink>; glyphs::LEVELS + 1] = std::array::from_fn(|level| {
+            let color = color.mix(level as f64 / glyphs::LEVELS as f64);
             Ink::of(color.rgb, color.alpha)
         });
-        let mut memos = [None; TEXT_LEVELS as usize + 1];
-        let drawn = glyphs::draw_text(family.as_str(), text, style.size(), |x, y, coverage| {
+        let mut memos = [None; glyphs::LEVELS + 1];
+        let drawn = glyphs::draw_text(family.as_str(), text, style.size(), |x, y, level| {
             let (x, y) = turn.transform(x + dx - min_x, y + dy - min_y);
-            // Rounded by adding a half (`round` is a libm call, 1.5% of a build).
-            let level = (coverage.clamp(0.0, 1.0) * TEXT_LEVELS as f32 + 0.5) as usize;
             if let (Some(&Some(ink)), Some(memo)) = (inks.get(level), memos.get_mut(level)) {
                 self.canvas
                     .paint_pixel_memo(pos.0 + x, pos.1 + y, ink, memo);
