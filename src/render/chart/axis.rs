@@ -115,7 +115,7 @@ impl Ranged for YAxis {
 /// `v.floor()`, where `v` is not too large to be anything but whole (and for
 /// NaN and the infinities, which it returns as they are).
 fn floor(v: f64) -> f64 {
-    if !(v.abs() < 4.0e15) {
+    if v.is_nan() || v.abs() >= 4.0e15 {
         return v;
     }
     let whole = v as i64 as f64;
