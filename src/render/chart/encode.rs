@@ -17,7 +17,7 @@ fn xml_escape(text: &str) -> String {
 /// the logical viewBox and an accessible title, and scale the drawing into it.
 /// If plotters ever writes a different header or footer the document is
 /// returned as is: it already has a viewBox of its own.
-pub(super) fn make_responsive(svg: String, title: &str, height: u32) -> String {
+pub(super) fn make_responsive(svg: &str, title: &str, height: u32) -> String {
     let (w, h) = (WIDTH * SVG_UNITS, height * SVG_UNITS);
     let head = format!(
         "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n"
@@ -26,16 +26,23 @@ pub(super) fn make_responsive(svg: String, title: &str, height: u32) -> String {
         .strip_prefix(&head)
         .and_then(|b| b.strip_suffix("</svg>\n"))
     else {
-        return svg;
+        return svg.to_string();
     };
     let title = if title.is_empty() {
         String::new()
     } else {
         format!("<title>{}</title>\n", xml_escape(title))
     };
-    format!(
+    let open = format!(
         "<svg width=\"100%\" height=\"auto\" viewBox=\"0 0 {WIDTH} {height}\" preserveAspectRatio=\"xMidYMid meet\" \
-         role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">\n{title}<g transform=\"scale({})\">\n{body}</g>\n</svg>\n",
+         role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">\n{title}<g transform=\"scale({})\">\n",
         1.0 / SVG_UNITS as f64
-    )
+    );
+    // One allocation of the final size: the body is most of a page's bytes.
+    let close = "</g>\n</svg>\n";
+    let mut out = String::with_capacity(open.len() + body.len() + close.len());
+    out.push_str(&open);
+    out.push_str(body);
+    out.push_str(close);
+    out
 }

@@ -227,13 +227,21 @@ fn canvas_height(spec: &ChartSpec, data: &prepare::Prepared) -> Result<u32, Stri
 fn svg_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<String, String> {
     style::ensure_font()?;
     let size = (WIDTH * SVG_UNITS, height * SVG_UNITS);
-    let mut svg = String::new();
-    draw_on(svg::SvgWriter::new(&mut svg, size), spec, data, SVG_UNITS)?;
-    Ok(encode::make_responsive(
-        svg,
-        &style::clean(&spec.title, 200),
-        height,
-    ))
+    // Drawn into a string kept per thread, then copied once into the
+    // document: grown afresh for every chart, it was copied at each doubling.
+    thread_local! {
+        static DRAWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    DRAWN.with(|drawn| {
+        let mut drawn = drawn.borrow_mut();
+        drawn.clear();
+        draw_on(svg::SvgWriter::new(&mut drawn, size), spec, data, SVG_UNITS)?;
+        Ok(encode::make_responsive(
+            &drawn,
+            &style::clean(&spec.title, 200),
+            height,
+        ))
+    })
 }
 
 fn png_of(spec: &ChartSpec, data: &prepare::Prepared, height: u32) -> Result<Vec<u8>, String> {
