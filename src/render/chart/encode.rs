@@ -1,8 +1,8 @@
 //! From what plotters drew to what we hand out: the SVG re-headed so it scales
 //! in a page. (The PNG is encoded by its [`super::canvas`].)
 //!
-//! Kept apart from the drawing because it depends on plotters' output format,
-//! not on the chart: if that format changes, this is the one file to look at.
+//! Kept apart from the drawing because it depends on the document's format
+//! (plotters', as [`super::svg`] writes it), not on the chart.
 
 use super::{SVG_UNITS, WIDTH};
 
@@ -15,8 +15,8 @@ fn xml_escape(text: &str) -> String {
 
 /// Swap plotters' fixed-size `<svg>` tag for one that fills its container, has
 /// the logical viewBox and an accessible title, and scale the drawing into it.
-/// If plotters ever writes a different header or footer the document is
-/// returned as is: it already has a viewBox of its own.
+/// A document with another header or footer is returned as is: it already
+/// has a viewBox of its own.
 pub(super) fn make_responsive(svg: &str, title: &str, height: u32) -> String {
     let (w, h) = (WIDTH * SVG_UNITS, height * SVG_UNITS);
     let head = format!(

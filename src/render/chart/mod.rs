@@ -17,9 +17,9 @@
 //! [`legend`] the title, legend and footnote, [`marks`] the glyphs those share,
 //! [`raster`] draws the PNG (plotters' bitmap, redone in [`bitmap`], with our
 //! own wide lines, from [`stroke`], and text, from [`glyphs`]) on an indexed
-//! [`canvas`], which also encodes it; [`svg`] is plotters' SVG backend with
-//! the points of lines written faster, and [`encode`] turns its SVG into the
-//! document we hand out. Pure
+//! [`canvas`], which also encodes it; [`svg`] writes the SVG plotters' SVG
+//! backend would, faster, and [`encode`] turns it into the document we hand
+//! out. Pure
 //! helpers with their own tests are [`reduce`], [`smooth`], [`axis`] (log or
 //! linear, and its ticks) and [`ticks`]; [`style`] holds the font, palette and
 //! pixel arithmetic.

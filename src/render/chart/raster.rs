@@ -7,10 +7,10 @@
 //! [`Raster`] strokes them itself, as the exact row spans [`super::stroke`]
 //! computes, painted straight into the buffer. Text is placed as plotters
 //! places it, from glyphs rasterized once per thread ([`super::glyphs`]), and
-//! blended here, its coverage in 64 steps (at most 4 of 255 off plotters' on
-//! any channel) so its anti-aliasing needs at most 64 palette entries. Everything else (rectangles, circles, polygons, thin lines)
-//! is drawn as plotters' bitmap backend draws it ([`super::bitmap`]), on the
-//! same indexed [`Canvas`].
+//! blended here, its coverage in [`glyphs::LEVELS`] steps so its
+//! anti-aliasing needs few palette entries. Everything else (rectangles,
+//! circles, polygons, thin lines) is drawn as plotters' bitmap backend draws
+//! it ([`super::bitmap`]), on the same indexed [`Canvas`].
 
 use super::bitmap::{Bitmap, DrawingError};
 use super::canvas::{Canvas, Ink};

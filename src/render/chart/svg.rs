@@ -57,6 +57,27 @@ impl<'a> SvgWriter<'a> {
         self.out.push_str(tag);
     }
 
+    /// Begins `tag` unless `colour` is invisible, where plotters writes
+    /// nothing at all (false).
+    fn begin_visible(&mut self, tag: &str, colour: BackendColor) -> bool {
+        if colour.alpha == 0.0 {
+            return false;
+        }
+        self.begin(tag);
+        true
+    }
+
+    /// A shape's paint: filled in `colour` and not stroked, or the other way.
+    fn fill_or_stroke(&mut self, colour: BackendColor, fill: bool) {
+        if fill {
+            self.colour("fill", colour);
+            self.out.push_str(" stroke=\"none\"");
+        } else {
+            self.out.push_str(" fill=\"none\"");
+            self.colour("stroke", colour);
+        }
+    }
+
     /// Ends a tag that holds nothing.
     fn end(&mut self) {
         self.out.push_str("/>\n");
@@ -181,10 +202,9 @@ impl DrawingBackend for SvgWriter<'_> {
     }
 
     fn draw_pixel(&mut self, point: BackendCoord, colour: BackendColor) -> Result<(), SvgError> {
-        if colour.alpha == 0.0 {
+        if !self.begin_visible("rect", colour) {
             return Ok(());
         }
-        self.begin("rect");
         self.int("x", point.0 as i64);
         self.int("y", point.1 as i64);
         self.out
@@ -202,10 +222,9 @@ impl DrawingBackend for SvgWriter<'_> {
         style: &S,
     ) -> Result<(), SvgError> {
         let colour = style.color();
-        if colour.alpha == 0.0 {
+        if !self.begin_visible("line", colour) {
             return Ok(());
         }
-        self.begin("line");
         self.opacity(colour);
         self.colour("stroke", colour);
         self.int("stroke-width", style.stroke_width() as i64);
@@ -225,23 +244,16 @@ impl DrawingBackend for SvgWriter<'_> {
         fill: bool,
     ) -> Result<(), SvgError> {
         let colour = style.color();
-        if colour.alpha == 0.0 {
+        if !self.begin_visible("rect", colour) {
             return Ok(());
         }
-        self.begin("rect");
         self.int("x", upper_left.0 as i64);
         self.int("y", upper_left.1 as i64);
         // Plotters subtracts in i32 (wrapping in a release build).
         self.int("width", bottom_right.0.wrapping_sub(upper_left.0) as i64);
         self.int("height", bottom_right.1.wrapping_sub(upper_left.1) as i64);
         self.opacity(colour);
-        if fill {
-            self.colour("fill", colour);
-            self.out.push_str(" stroke=\"none\"");
-        } else {
-            self.out.push_str(" fill=\"none\"");
-            self.colour("stroke", colour);
-        }
+        self.fill_or_stroke(colour, fill);
         self.end();
         Ok(())
     }
@@ -252,10 +264,9 @@ impl DrawingBackend for SvgWriter<'_> {
         style: &S,
     ) -> Result<(), SvgError> {
         let colour = style.color();
-        if colour.alpha == 0.0 {
+        if !self.begin_visible("polyline", colour) {
             return Ok(());
         }
-        self.begin("polyline");
         self.out.push_str(" fill=\"none\"");
         self.opacity(colour);
         self.colour("stroke", colour);
@@ -273,21 +284,14 @@ impl DrawingBackend for SvgWriter<'_> {
         fill: bool,
     ) -> Result<(), SvgError> {
         let colour = style.color();
-        if colour.alpha == 0.0 {
+        if !self.begin_visible("circle", colour) {
             return Ok(());
         }
-        self.begin("circle");
         self.int("cx", center.0 as i64);
         self.int("cy", center.1 as i64);
         self.int("r", radius as i64);
         self.opacity(colour);
-        if fill {
-            self.colour("fill", colour);
-            self.out.push_str(" stroke=\"none\"");
-        } else {
-            self.out.push_str(" fill=\"none\"");
-            self.colour("stroke", colour);
-        }
+        self.fill_or_stroke(colour, fill);
         self.int("stroke-width", style.stroke_width() as i64);
         self.end();
         Ok(())
@@ -299,10 +303,9 @@ impl DrawingBackend for SvgWriter<'_> {
         style: &S,
     ) -> Result<(), SvgError> {
         let colour = style.color();
-        if colour.alpha == 0.0 {
+        if !self.begin_visible("polygon", colour) {
             return Ok(());
         }
-        self.begin("polygon");
         self.opacity(colour);
         self.colour("fill", colour);
         self.points(vert);
@@ -317,11 +320,10 @@ impl DrawingBackend for SvgWriter<'_> {
         pos: BackendCoord,
     ) -> Result<(), SvgError> {
         let colour = style.color();
-        if colour.alpha == 0.0 {
+        if !self.begin_visible("text", colour) {
             return Ok(());
         }
         let (x, y) = pos;
-        self.begin("text");
         self.int("x", x as i64);
         self.int("y", y as i64);
         let dy = match style.anchor().v_pos {
