@@ -7,6 +7,7 @@
 //! steps (3.16, 31.6); [`YAxis`] puts them at 1, 2, 5 per decade or at whole
 //! decades, and labels them `1e-4`, `0.01`, `10k`.
 
+use super::style::floor;
 use super::ticks::format_tick;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
@@ -109,20 +110,6 @@ impl Ranged for YAxis {
 
     fn range(&self) -> Range<f64> {
         self.lo..self.hi
-    }
-}
-
-/// `v.floor()`, where `v` is not too large to be anything but whole (and for
-/// NaN and the infinities, which it returns as they are).
-fn floor(v: f64) -> f64 {
-    if v.is_nan() || v.abs() >= 4.0e15 {
-        return v;
-    }
-    let whole = v as i64 as f64;
-    if whole > v {
-        whole - 1.0
-    } else {
-        whole
     }
 }
 

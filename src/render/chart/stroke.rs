@@ -146,15 +146,9 @@ impl Segment {
     }
 }
 
-/// `v.floor()` for the small values here (within a canvas of the origin),
-/// without the libm call that `f64::floor` is on a baseline x86-64 build.
+/// [`super::style::floor`] as a whole number of pixels.
 fn floor(v: f64) -> i64 {
-    let t = v as i64;
-    if (t as f64) > v {
-        t - 1
-    } else {
-        t
-    }
+    super::style::floor(v) as i64
 }
 
 /// The pixels whose centres lie within `r` of the segment `a`-`b`, row by row:
