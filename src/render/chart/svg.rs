@@ -101,19 +101,22 @@ impl<'a> SvgWriter<'a> {
         }
     }
 
-    fn int(&mut self, name: &str, value: i64) {
+    /// Opens attribute `name`'s value; the caller writes it and the closing quote.
+    fn attr(&mut self, name: &str) {
         self.out.push(' ');
         self.out.push_str(name);
         self.out.push_str("=\"");
+    }
+
+    fn int(&mut self, name: &str, value: i64) {
+        self.attr(name);
         self.out.push_str(self.number.format(value));
         self.out.push('"');
     }
 
     /// An attribute whose value may need escaping, as plotters escapes it.
     fn text_attr(&mut self, name: &str, value: &str) {
-        self.out.push(' ');
-        self.out.push_str(name);
-        self.out.push_str("=\"");
+        self.attr(name);
         escape_into(self.out, value);
         self.out.push('"');
     }
@@ -126,9 +129,7 @@ impl<'a> SvgWriter<'a> {
             code[1 + 2 * i] = HEX[(byte >> 4) as usize];
             code[2 + 2 * i] = HEX[(byte & 15) as usize];
         }
-        self.out.push(' ');
-        self.out.push_str(name);
-        self.out.push_str("=\"");
+        self.attr(name);
         // Seven ASCII bytes.
         self.out
             .push_str(std::str::from_utf8(&code).unwrap_or_default());
@@ -142,7 +143,7 @@ impl<'a> SvgWriter<'a> {
             let _ = write!(self.opacity.1, "{alpha}");
             self.opacity.0 = alpha;
         }
-        self.out.push_str(" opacity=\"");
+        self.attr("opacity");
         self.out.push_str(&self.opacity.1);
         self.out.push('"');
     }
